@@ -1,0 +1,1 @@
+"""SafePlace's application: Telegram adapter, command line, configuration and storage."""

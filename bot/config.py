@@ -1,0 +1,55 @@
+"""Settings, read once from the environment and a .env file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATABASE_URL = "sqlite:///safeplace.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything SafePlace reads from its environment."""
+
+    telegram_bot_token: str | None = None
+    telegram_base_url: str = DEFAULT_BASE_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    default_country: str | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read settings from a .env file, with the real environment taking precedence."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update(_read_env_file(env_file))
+        values.update(os.environ if environ is None else environ)
+        return cls(
+            telegram_bot_token=values.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_base_url=values.get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
+            database_url=values.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            default_country=(values.get("DEFAULT_COUNTRY") or "").strip().upper() or None,
+            log_level=(values.get("LOG_LEVEL") or "INFO").upper(),
+        )
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; blank lines and # comments are skipped."""
+    values: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values

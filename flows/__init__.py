@@ -1,0 +1,1 @@
+"""YAML exercises and the engine that runs them on `transitions`."""
