@@ -38,14 +38,12 @@ class Category(enum.Enum):
 
 @dataclass(frozen=True)
 class Match:
-    """One rule that fired: which rule, what it means, and where in the text."""
+    """One rule that fired: which rule, what it means, and the normalised words it matched."""
 
     rule: str
     level: Level
     categories: tuple[Category, ...]
     language: str
-    start: int
-    end: int
     phrase: str
 
 
@@ -79,5 +77,3 @@ class Assessment:
             ],
         }
 
-
-NONE_ASSESSMENT_LANGUAGE = "en"

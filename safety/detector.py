@@ -1,10 +1,149 @@
-"""Crisis-language detection: screen(text) → Assessment (work in progress)."""
+"""Crisis-language detection: screen(text) → Assessment, from the YAML rules in data/patterns."""
 
 from __future__ import annotations
 
-from safety.assessment import Assessment, Level
+import logging
+from functools import lru_cache
+
+from safety.assessment import Assessment, Category, Level, Match
+from safety.normalize import fold, split_words
+from safety.patterns import Pattern, RuleSet, load_rules
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LANGUAGE = "en"
+
+
+@lru_cache(maxsize=1)
+def rules() -> RuleSet:
+    """Load the shipped rule files once; a broken file fails here, loudly."""
+    return load_rules()
 
 
 def screen(text: str, lang: str | None = None) -> Assessment:
-    """Assess one message."""
-    return Assessment(level=Level.NONE, categories=(), language=lang or "en")
+    """Assess one message; on any internal error, err towards offering resources."""
+    try:
+        return _screen(rules(), text, lang)
+    except Exception as error:  # noqa: BLE001 - safety fails towards help, never silence
+        logger.error("screen failed (%s); answering as concern", type(error).__name__)
+        return Assessment(Level.CONCERN, (Category.DISTRESS,), _language_or_default(lang))
+
+
+def _language_or_default(lang: str | None) -> str:
+    code = (lang or "").strip().lower()[:2]
+    return code if code in rules().languages else DEFAULT_LANGUAGE
+
+
+def words_of(ruleset: RuleSet, text: str) -> list[str]:
+    """Return the normalised words of a text, as the patterns see them."""
+    canon = ruleset.canon
+    return [canon(word) for word in split_words(fold(text))]
+
+
+def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
+    words = words_of(ruleset, text)
+    language = _detect_language(ruleset, words, lang)
+    if not words:
+        return Assessment(Level.NONE, (), language)
+    probes: set[str] = set()
+    for word in words:
+        probes.add(word[:3])
+        probes.add(word[:4])
+    subject = " " + " ".join(words) + " "
+
+    exceptions = [
+        (*match.span(), ruleset.caps[id(pattern)])
+        for pattern in _candidates(probes, ruleset.exceptions_by_key, ruleset.exceptions_unkeyed)
+        for match in pattern.regex.finditer(subject)
+    ]
+    found: dict[str, Match] = {}
+    for pattern in _candidates(probes, ruleset.by_key, ruleset.unkeyed):
+        rule = ruleset.rules[pattern.owner]
+        current = found.get(rule.id)
+        if current is not None and current.level is rule.level:
+            continue
+        for hit in pattern.regex.finditer(subject):
+            level = _capped(rule.level, hit.span(), exceptions)
+            if level is None:
+                continue
+            if current is None or level.rank > current.level.rank:
+                current = Match(
+                    rule.id, level, rule.categories, rule.language, hit.group(0).strip()
+                )
+                found[rule.id] = current
+            if level is rule.level:
+                break
+    if not found:
+        return Assessment(Level.NONE, (), language)
+    matches = list(found.values())
+    matches.extend(_combinations(ruleset, found))
+    return _assessment(matches, language)
+
+
+def _candidates(
+    probes: set[str], by_key: dict[str, tuple[Pattern, ...]], unkeyed: tuple[Pattern, ...]
+) -> list[Pattern]:
+    chosen: dict[int, Pattern] = {}
+    for key in probes & by_key.keys():
+        for pattern in by_key[key]:
+            chosen[id(pattern)] = pattern
+    for pattern in unkeyed:
+        chosen[id(pattern)] = pattern
+    return sorted(chosen.values(), key=lambda pattern: pattern.owner)
+
+
+def _capped(
+    level: Level, span: tuple[int, int], exceptions: list[tuple[int, int, Level]]
+) -> Level | None:
+    """Return the level left after overlapping exceptions, or None when one drops the match."""
+    start, end = span
+    for e_start, e_end, cap in exceptions:
+        if start < e_end and e_start < end:
+            if cap is Level.NONE:
+                return None
+            if cap.rank < level.rank:
+                level = cap
+    return level
+
+
+def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
+    present_categories = {
+        category.value for match in found.values() for category in match.categories
+    }
+    present_rules = {rule_id.partition(".")[2] for rule_id in found}
+    extra: list[Match] = []
+    for combination in ruleset.combinations:
+        if not all(name in present_rules for name in combination.all_of):
+            continue
+        if combination.any_of and not any(
+            name in present_rules or name in present_categories for name in combination.any_of
+        ):
+            continue
+        extra.append(
+            Match(combination.id, combination.level, combination.categories,
+                  combination.language, "")  # fmt: skip
+        )
+    return extra
+
+
+def _assessment(matches: list[Match], language: str) -> Assessment:
+    level = max((match.level for match in matches), key=lambda level: level.rank)
+    ordered = sorted(matches, key=lambda match: -match.level.rank)
+    categories: dict[Category, None] = {}
+    for match in ordered:
+        if match.level is not Level.NONE:
+            categories.update(dict.fromkeys(match.categories))
+    return Assessment(level, tuple(categories), language, tuple(ordered))
+
+
+def _detect_language(ruleset: RuleSet, words: list[str], lang: str | None) -> str:
+    given = (lang or "").strip().lower()[:2]
+    if given in ruleset.languages:
+        return given
+    present = set(words)
+    best, best_score = DEFAULT_LANGUAGE, 0
+    for code, language in ruleset.languages.items():
+        score = len(present & language.detect)
+        if score > best_score:
+            best, best_score = code, score
+    return best
