@@ -233,7 +233,7 @@ def phrasebook(language: str) -> Phrasebook:
     return books.get(code) or books[DEFAULT_LANGUAGE]
 
 
-# Categories that describe risk to the writer when a match carries them without other_at_risk.
+# Categories that describe risk to the person writing when a match has them without other_at_risk.
 _OWN_RISK = frozenset(
     {
         Category.SUICIDE,
@@ -255,7 +255,7 @@ def choose_path(assessment: Assessment) -> ResponsePath | None:
     if assessment.level is Level.NONE:
         return None
     categories = frozenset(assessment.categories)
-    if Category.OTHER_AT_RISK in categories and not _writer_at_risk(assessment):
+    if Category.OTHER_AT_RISK in categories and not _person_at_risk(assessment):
         return ResponsePath.SOMEONE_ELSE
     if Category.MEDICAL in categories:
         return ResponsePath.MEDICAL
@@ -271,8 +271,8 @@ def choose_path(assessment: Assessment) -> ResponsePath | None:
     return ResponsePath.SUICIDE_RISK
 
 
-def _writer_at_risk(assessment: Assessment) -> bool:
-    """Whether some match shows risk to the writer rather than to the person they write about."""
+def _person_at_risk(assessment: Assessment) -> bool:
+    """Whether some match shows risk to the person writing, not only to someone they know."""
     return any(
         Category.OTHER_AT_RISK not in match.categories
         and not _OWN_RISK.isdisjoint(match.categories)
@@ -293,7 +293,7 @@ def respond(
         if path is None:
             return None
         book = phrasebook(language)
-        writer = _Writer(book, country, quiet=path is ResponsePath.DANGER_FROM_OTHER)
+        writer = _Writer(book, country, quiet=path in _OVERHEARD)
         messages = _BUILDERS[path](writer, assessment, has_safety_plan)
         return Response(_fit(messages), _choices(book, has_safety_plan), path, assessment.level)
     except Exception:
@@ -303,6 +303,8 @@ def respond(
 
 
 _LISTENING = (ResourceKind.CRISIS_LINE, ResourceKind.TEXT_LINE)
+# Paths where the person hurting them may be close by, so a phone call could be overheard.
+_OVERHEARD = frozenset({ResponsePath.DANGER_FROM_OTHER, ResponsePath.CHILD_AT_RISK})
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,7 @@ def test_child_path_lists_the_child_helpline_first(language: str) -> None:
     response = _respond(ResponsePath.CHILD_AT_RISK, language)
     lines = _resource_lines(response)
     assert CHILD in lines[0]
+    assert lines[0].index(CHILD_CHAT) < lines[0].index(CHILD)
     assert _text(response).index(CHILD) < _text(response).index(EMERGENCY)
     assert DV not in _text(response)
 
