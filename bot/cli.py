@@ -85,7 +85,12 @@ def _safety_score(args: argparse.Namespace) -> int:
     from safety import scoring
 
     paths = args.paths or scoring.default_corpus_paths()
-    report = scoring.score(scoring.load_corpus(paths))
+    try:
+        examples = scoring.load_corpus(paths)
+    except scoring.CorpusError as error:
+        print(error, file=sys.stderr)
+        return 1
+    report = scoring.score(examples)
     print(scoring.format_report(report, errors=args.errors))
     return 0
 

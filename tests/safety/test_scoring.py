@@ -254,3 +254,29 @@ def test_obfuscation_tags_match_the_characters_in_the_text(corpus: list[scoring.
         tagged = [example for example in corpus if tag in example.tags]
         assert len(tagged) >= 4, tag
         assert [f"{e.path.name}:{e.line}" for e in tagged if not check(e.text)] == [], tag
+
+
+# The command line
+
+
+def test_score_command_prints_the_report_for_given_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    line = json.dumps({"text": "what does this bot do?", "lang": "en", "level": "none"})
+    path = write_lines(tmp_path / "one.jsonl", [line])
+    assert main(["safety", "score", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "on 1 labelled messages" in out
+    assert re.search(r"^all\s+1\s", out, flags=re.MULTILINE)
+
+
+def test_score_command_fails_on_a_bad_corpus_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    path = write_lines(tmp_path / "bad.jsonl", ['{"text": "x", "lang": "en", "level": "panic"}'])
+    assert main(["safety", "score", str(path)]) == 1
+    assert f"{path}:1: unknown level 'panic'" in capsys.readouterr().err
