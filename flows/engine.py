@@ -1,4 +1,4 @@
-"""The flow engine: one shared `transitions` machine per flow; a person's progress is plain data."""
+"""The flow engine: one shared `transitions` machine per flow; progress is plain data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeAlias
 
-from transitions import EventData, Machine
+from transitions import Machine
 
 from flows.schema import (
     DATA_DIRECTORY,

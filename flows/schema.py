@@ -1,4 +1,4 @@
-"""The typed shape of a flow file, its loader, and validate(), which reports problems as file:line."""
+"""The typed shape of a flow file, its loader, and validate(): problems as file:line."""
 
 from __future__ import annotations
 
@@ -326,7 +326,7 @@ def _load_yaml(path: Path) -> tuple[object, Problem | None]:
     except (OSError, UnicodeDecodeError) as error:
         return None, Problem(path, 1, f"cannot read this file: {error}")
     try:
-        return yaml.load(text, Loader=_LineLoader), None  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader), None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -846,7 +846,7 @@ def _silent_loops(flow: Flow) -> list[Problem]:
         todo = [(first.id, iter(flow.states[first.id].edges()))]
         on_path = {first.id}
         while todo:
-            current, edges = todo[-1]
+            edges = todo[-1][1]
             edge = next(edges, None)
             if edge is None:
                 todo.pop()
@@ -1129,7 +1129,7 @@ def validate(paths: Iterable[Path] = (DATA_DIRECTORY,)) -> list[Problem]:
 
 
 def load_flows(directory: Path = DATA_DIRECTORY) -> tuple[dict[str, Flow], EngineWords]:
-    """Load and validate every flow in a directory with its `_engine.yaml`, or raise InvalidFlows."""
+    """Load and validate a directory of flows and its `_engine.yaml`, or raise InvalidFlows."""
     flows, engine, problems = read_flows([directory])
     if engine is None and not problems:
         problems = [Problem(directory / ENGINE_FILE, 1, "the engine's own words are missing")]

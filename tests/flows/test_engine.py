@@ -254,7 +254,8 @@ def test_answers_in_progress_cannot_be_changed(library: Library) -> None:
 
 def test_keep_and_hand_over_are_effects(test_library: Library) -> None:
     turn = test_library.start("kind_note", "en")
-    turn = test_library.handle(turn.progress, _button(turn.replies[-1], "Family"))  # type: ignore[arg-type]
+    assert turn.progress is not None
+    turn = test_library.handle(turn.progress, _button(turn.replies[-1], "Family"))
     assert turn.progress is not None and turn.progress.answers == {"who": "family"}
     turn = test_library.handle(turn.progress, Text("tired"))
     assert [reply.id for reply in turn.replies] == ["family_note", "intro"]

@@ -13,10 +13,10 @@ from flows.engine import Library
 from flows.schema import (
     DATA_DIRECTORY,
     ENGINE_FILE,
+    ConditionKind,
     InvalidFlows,
     KeepKind,
     Problem,
-    ConditionKind,
     fill,
     placeholders,
     read_flow,
