@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 
 from safety.assessment import Assessment, Category, Level, Match
 from safety.normalize import fold, split_words
-from safety.patterns import Pattern, RuleSet, load_rules
+from safety.patterns import Pattern, RuleSet, load_rules, segmenter
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,12 @@ DEFAULT_LANGUAGE = "en"
 def rules() -> RuleSet:
     """Load the shipped rule files once; a broken file fails here, loudly."""
     return load_rules()
+
+
+@lru_cache(maxsize=1)
+def _segment() -> Callable[[str], list[str]]:
+    segment: Callable[[str], list[str]] = segmenter(rules().vocabulary)
+    return segment
 
 
 def screen(text: str, lang: str | None = None) -> Assessment:
@@ -37,7 +44,8 @@ def _language_or_default(lang: str | None) -> str:
 def words_of(ruleset: RuleSet, text: str) -> list[str]:
     """Return the normalised words of a text, as the patterns see them."""
     canon = ruleset.canon
-    return [canon(word) for word in split_words(fold(text))]
+    segment = _segment() if ruleset is rules() else segmenter(ruleset.vocabulary)
+    return [canon(word) for word in split_words(fold(text), segment)]
 
 
 def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:

@@ -34,8 +34,14 @@ _REPEATS = re.compile(r"(.)\1+")
 _CACHE_LIMIT = 200_000
 
 
+# Emoji that mean "I'm joking" read as the word people would type instead, so the idiom
+# exceptions can see them ("i wanna die 😂" is a joke; "i wanna die" alone is not).
+_LAUGHTER = "😂🤣😆😹💀☠😝😜🙃"
+
+
 def _build_table() -> dict[int, str | None]:
     table: dict[int, str | None] = {ord(k): v for k, v in _CONFUSABLES.items()}
+    table.update({ord(emoji): " lol " for emoji in _LAUGHTER})
     table.update({ord(c.upper()): v for c, v in _CONFUSABLES.items() if c.upper() != c})
     for apostrophe in _APOSTROPHES:
         table[ord(apostrophe)] = None
@@ -65,8 +71,11 @@ def fold(text: str) -> str:
 _DROPPED_CATEGORIES = frozenset({"Cf", "Co", "Cn", "Cs", "Mn", "Sk"})
 
 
-def split_words(folded: str) -> list[str]:
-    """Split folded text into raw words, joining letters typed one at a time ("k i l l")."""
+def split_words(folded: str, segment: Callable[[str], list[str]] | None = None) -> list[str]:
+    """Split folded text into raw words, joining letters typed one at a time ("k i l l").
+
+    `segment` splits a spelled-out run back into words ("killmyself" → "kill", "myself").
+    """
     raw = _SPLIT.split(folded)
     words = [word for word in raw if word]
     if not any(len(word) == 1 for word in words):
@@ -77,17 +86,20 @@ def split_words(folded: str) -> list[str]:
         if len(word) == 1 and word.isalpha():
             run.append(word)
             continue
-        _flush_letters(run, joined)
+        _flush_letters(run, joined, segment)
         joined.append(word)
-    _flush_letters(run, joined)
+    _flush_letters(run, joined, segment)
     return joined
 
 
-def _flush_letters(run: list[str], out: list[str]) -> None:
+def _flush_letters(
+    run: list[str], out: list[str], segment: Callable[[str], list[str]] | None
+) -> None:
     # Three or more single letters in a row are one spelled-out word; one or two are words
     # of their own ("i", "a", "y", "o").
     if len(run) >= 3:
-        out.append("".join(run))
+        spelled = "".join(run)
+        out.extend(segment(spelled) if segment is not None else [spelled])
     else:
         out.extend(run)
     run.clear()
@@ -113,7 +125,7 @@ class WordCanon:
         if not word.isalpha():
             word = _decode_leet(word)
         word = _REPEATS.sub(r"\1", word)
-        if self._mend is not None and len(word) >= 5:
+        if self._mend is not None and len(word) >= 4:
             word = self._mend(word)
         return word
 

@@ -23,6 +23,7 @@ _EXCEPTION_KEYS = {"patterns", "cap", "note"}
 _COMBINATION_KEYS = {"all_of", "any_of", "level", "categories", "note"}
 _MAX_GAP = 8
 _FUZZY_MIN_LENGTH = 6
+_SWAP_MIN_LENGTH = 4
 _TOKEN = re.compile(r"\.\.\.|\.\.\d+|[()\[\]|?]|@[a-z_]+|[^\s()\[\]|?]+")
 
 
@@ -89,6 +90,7 @@ class RuleSet:
 
     languages: dict[str, Language]
     canon: WordCanon
+    vocabulary: frozenset[str] = frozenset()
     rules: dict[str, Rule] = field(default_factory=dict)
     by_key: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
     unkeyed: tuple[Pattern, ...] = ()
@@ -140,14 +142,15 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
         for word in split_words(fold(entry))
     ]
     canon = WordCanon(_typo_mender(fuzzy_words))
+    vocabulary: set[str] = set()
     languages: dict[str, Language] = {}
     for path, data in raw_files:
-        language = _compile_file(path, data, canon, problems)
+        language = _compile_file(path, data, canon, vocabulary, problems)
         if language is not None:
             if language.code in languages:
                 problems.append(f"{path}:1: language {language.code!r} is defined twice")
             languages[language.code] = language
-    ruleset = RuleSet(languages=languages, canon=canon)
+    ruleset = RuleSet(languages=languages, canon=canon, vocabulary=frozenset(vocabulary))
     _index(ruleset, problems)
     if problems:
         raise PatternError("\n".join(problems))
@@ -160,13 +163,15 @@ def _typo_mender(words: Iterable[str]) -> Any:
     keywords: set[str] = set()
     for word in words:
         word = collapse(word)
+        if len(word) < _SWAP_MIN_LENGTH:
+            continue
+        for i in range(len(word) - 1):
+            variants.setdefault(word[:i] + word[i + 1] + word[i] + word[i + 2 :], word)
         if len(word) < _FUZZY_MIN_LENGTH:
             continue
         keywords.add(word)
         for i in range(len(word)):
             variants.setdefault(word[:i] + word[i + 1 :], word)
-        for i in range(len(word) - 1):
-            variants.setdefault(word[:i] + word[i + 1] + word[i] + word[i + 2 :], word)
     for word in keywords:
         variants[word] = word
 
@@ -185,7 +190,8 @@ def _typo_mender(words: Iterable[str]) -> Any:
 
 
 def _compile_file(
-    path: Path, data: dict[str, Any], canon: WordCanon, problems: list[str]
+    path: Path, data: dict[str, Any], canon: WordCanon, vocabulary: set[str],
+    problems: list[str],
 ) -> Language | None:
     where = f"{path}"
     for key in data.keys() - _FILE_KEYS - {"__line__"}:
@@ -203,7 +209,7 @@ def _compile_file(
             problems.append(f"{where}:{groups_raw['__line__']}: group {name!r} must list phrases")
             continue
         groups[name] = entries
-    compiler = _Compiler(canon, groups)
+    compiler = _Compiler(canon, groups, vocabulary)
     for name, entries in groups.items():
         for entry in entries:
             try:
@@ -362,9 +368,39 @@ def _add(pattern: Pattern, by_key: dict[str, list[Pattern]], unkeyed: list[Patte
         by_key.setdefault(key, []).append(pattern)
 
 
-def probe_keys(word: str) -> tuple[str, str]:
-    """Return the index keys one text word can hit (its first three and four letters)."""
-    return word[:3], word[:4]
+_SEGMENT_MAX = 60
+
+
+def segmenter(vocabulary: frozenset[str]) -> Any:
+    """Return a function that splits a spelled-out run into pattern words, if it can."""
+    longest = max((len(word) for word in vocabulary), default=0)
+
+    def segment(spelled: str) -> list[str]:
+        run = collapse(spelled)
+        if len(run) > _SEGMENT_MAX or run in vocabulary:
+            return [spelled]
+        # best[i]: the fewest words that spell run[:i], with the split that achieves it.
+        best: list[tuple[int, int] | None] = [None] * (len(run) + 1)
+        best[0] = (0, 0)
+        for end in range(1, len(run) + 1):
+            for start in range(max(0, end - longest), end):
+                previous = best[start]
+                if previous is None or run[start:end] not in vocabulary:
+                    continue
+                if best[end] is None or previous[0] + 1 < best[end][0]:  # type: ignore[index]
+                    best[end] = (previous[0] + 1, start)
+        if best[-1] is None or best[-1][0] < 2:
+            return [spelled]
+        words: list[str] = []
+        end = len(run)
+        while end > 0:
+            step = best[end]
+            assert step is not None
+            words.append(run[step[1] : end])
+            end = step[1]
+        return words[::-1]
+
+    return segment
 
 
 def _key_of(word: str) -> str:
@@ -387,8 +423,11 @@ _Node = tuple[Any, ...]
 
 
 class _Compiler:
-    def __init__(self, canon: WordCanon, groups: dict[str, list[str]]) -> None:
+    def __init__(
+        self, canon: WordCanon, groups: dict[str, list[str]], vocabulary: set[str]
+    ) -> None:
         self._canon = canon
+        self._vocabulary = vocabulary
         self._groups = groups
         self._group_nodes: dict[str, _Node] = {}
         self._expanding: set[str] = set()
@@ -462,6 +501,7 @@ class _Compiler:
         if not words:
             raise PatternError(f"{token!r} has no letters")
         nodes: list[_Node] = [("word", self._canon(word)) for word in words]
+        self._vocabulary.update(node[1] for node in nodes)
         if prefix:
             nodes[-1] = ("prefix", collapse(words[-1]))
         return nodes
