@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -71,7 +72,7 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
         if current is not None and current.level is rule.level:
             continue
         for hit in pattern.regex.finditer(subject):
-            level = _capped(rule.level, hit.span(), exceptions)
+            level = _capped(rule.level, hit, exceptions)
             if level is None:
                 continue
             if current is None or level.rank > current.level.rank:
@@ -101,12 +102,18 @@ def _candidates(
 
 
 def _capped(
-    level: Level, span: tuple[int, int], exceptions: list[tuple[int, int, Level]]
+    level: Level, hit: re.Match[str], exceptions: list[tuple[int, int, Level]]
 ) -> Level | None:
-    """Return the level left after overlapping exceptions, or None when one drops the match."""
-    start, end = span
+    """Return the level left after exceptions, or None when one drops the match.
+
+    An exception applies only when it covers the matched words' last word, which is where a
+    pattern's meaning sits ("killing me", "kill myself"): an exception that merely touches the
+    start of a match ("...the report. honestly i've decided to kill myself") changes nothing.
+    """
+    end = hit.end()
+    last_word = hit.string.rfind(" ", hit.start(), end - 1) + 1
     for e_start, e_end, cap in exceptions:
-        if start < e_end and e_start < end:
+        if e_start <= last_word and end <= e_end:
             if cap is Level.NONE:
                 return None
             if cap.rank < level.rank:
