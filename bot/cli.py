@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     resources.add_argument("country", nargs="?", help="ISO alpha-2 code or country name")
     resources.add_argument("--json", action="store_true", help="print JSON")
     resources.set_defaults(handler=_resources)
+
+    flows_parser = commands.add_parser("flows", help="check and draw the exercise flows")
+    flows_commands = flows_parser.add_subparsers(metavar="COMMAND")
+    flows_validate = flows_commands.add_parser("validate", help="report every problem in flows")
+    flows_validate.add_argument("paths", nargs="*", type=Path, help="files or directories")
+    flows_validate.set_defaults(handler=_flows_validate)
+    flows_graph = flows_commands.add_parser("graph", help="draw a flow (DOT, or SVG/PNG)")
+    flows_graph.add_argument("flow", help="a flow id from flows/data, or a flow file")
+    flows_graph.add_argument("-o", "--output", type=Path, required=True, help=".dot/.svg/.png")
+    flows_graph.add_argument("--lang", help="the language of the texts (default: the first)")
+    flows_graph.set_defaults(handler=_flows_graph)
     return parser
 
 
@@ -106,3 +118,56 @@ def _resources(args: argparse.Namespace) -> int:
     else:
         print(resource_directory.format_text(country))
     return 0
+
+
+def _flows_validate(args: argparse.Namespace) -> int:
+    from flows.schema import DATA_DIRECTORY, flow_files, read_flows
+
+    paths = args.paths or [DATA_DIRECTORY]
+    flows, _, problems = read_flows(paths)
+    for problem in problems:
+        print(f"{_shown(problem.path)}:{problem.line}: {problem.message}")
+    if problems:
+        files = len({problem.path for problem in problems})
+        print(f"{len(problems)} problem(s) in {files} file(s)")
+        return 1
+    checked = len(flow_files(paths))
+    print(f"{checked} flow file(s) OK: {', '.join(sorted(flows)) or 'none found'}")
+    return 0
+
+
+def _flows_graph(args: argparse.Namespace) -> int:
+    from flows.graph import GraphvizMissing, write_graph
+    from flows.schema import DATA_DIRECTORY, read_flow
+
+    path = Path(args.flow)
+    if path.suffix not in (".yaml", ".yml"):
+        path = DATA_DIRECTORY / f"{args.flow}.yaml"
+    if not path.is_file():
+        print(f"safeplace flows graph: there is no flow {args.flow!r}", file=sys.stderr)
+        return 2
+    flow, problems = read_flow(path)
+    for problem in problems:
+        print(f"{_shown(problem.path)}:{problem.line}: {problem.message}", file=sys.stderr)
+    if flow is None:
+        return 1
+    language = args.lang or flow.languages[0]
+    if language not in flow.languages:
+        known = ", ".join(flow.languages)
+        print(f"safeplace flows graph: {flow.id} is written in {known}", file=sys.stderr)
+        return 2
+    try:
+        write_graph(flow, language, args.output)
+    except (GraphvizMissing, ValueError, OSError, subprocess.CalledProcessError) as error:
+        print(f"safeplace flows graph: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _shown(path: Path) -> Path:
+    """Show a path relative to the working directory when it is inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
