@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-import flows.graph
 from bot.cli import main
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
@@ -57,7 +57,7 @@ def test_graph_of_a_file_with_problems_still_draws_and_lists_them(
 def test_graph_svg_without_graphviz_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(flows.graph.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert main(["flows", "graph", "grounding", "-o", str(tmp_path / "g.svg")]) == 1
     assert "needs Graphviz's `dot` program" in capsys.readouterr().err
 

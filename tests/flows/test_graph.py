@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-import flows.graph
 from flows.graph import GraphvizMissing, to_dot, write_graph
 from flows.schema import DATA_DIRECTORY, Flow, State, Words, read_flow
 
@@ -99,7 +99,7 @@ def test_dot_file_is_written(tmp_path: Path) -> None:
 def test_svg_without_graphviz_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(flows.graph.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(GraphvizMissing, match="install Graphviz"):
         write_graph(_grounding(), "en", tmp_path / "grounding.svg")
     assert not (tmp_path / "grounding.svg").exists()
@@ -112,7 +112,7 @@ def test_svg_is_rendered_by_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         'echo "$@" > "$0.args"\ncat > "$0.input"\n'
     )
     fake_dot.chmod(0o755)
-    monkeypatch.setattr(flows.graph.shutil, "which", lambda name: str(fake_dot))
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake_dot))
     write_graph(_grounding(), "en", tmp_path / "out.svg")
     assert (tmp_path / "dot.args").read_text().split() == [
         "-Tsvg",
