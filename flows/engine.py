@@ -63,23 +63,24 @@ class Progress:
 
 @dataclass(frozen=True)
 class Press:
-    """A button press, naming the flow and step whose message carried the button."""
+    """A button press, naming the flow, version and step whose message carried the button."""
 
     flow_id: str
+    version: int
     state: str
     choice: str
 
     def encode(self) -> str:
-        """Return the press as `flow:state:choice`, at most 60 bytes (Telegram allows 64)."""
-        return f"{self.flow_id}:{self.state}:{self.choice}"
+        """Return the press as `flow:version:state:choice`, at most 58 bytes (Telegram: 64)."""
+        return f"{self.flow_id}:{self.version}:{self.state}:{self.choice}"
 
     @classmethod
     def decode(cls, data: str) -> Press | None:
         """Read a press written by encode(); None if the data is not one."""
         parts = data.split(":")
-        if len(parts) != 3 or not all(parts):
+        if len(parts) != 4 or not all(parts) or not parts[1].isdecimal():
             return None
-        return cls(*parts)
+        return cls(parts[0], int(parts[1]), parts[2], parts[3])
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Reply:
     text: str
     buttons: tuple[Button, ...]
     flow_id: str
+    version: int
     state: str
     notice: Notice | None = None
 
@@ -117,7 +119,7 @@ class Reply:
 
     def press(self, button: Button) -> Press:
         """Return the Press that this reply's button sends back."""
-        return Press(self.flow_id, self.state, button.choice)
+        return Press(self.flow_id, self.version, self.state, button.choice)
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,8 @@ class Library:
         )
         if isinstance(given, Text):
             return self._typed(flow, state, current, given.text, context)
-        if given.flow_id != progress.flow_id or given.state != progress.state:
+        if (given.flow_id, given.version, given.state) != (flow.id, flow.version, state.id):
+            # An old keyboard: after a new version, button numbers may mean something else.
             return self._stale(flow, state, progress, context)
         return self._pressed(flow, state, current, given.choice, context) or self._stale(
             flow, state, progress, context
@@ -406,7 +409,7 @@ class Library:
         values = ChainMap(dict(progress.answers), dict(context))
         text = fill(state.say.in_language(progress.language), values, missing)
         buttons = self._buttons(flow, state, progress) if state.waits else ()
-        return Reply(text, buttons, flow.id, state.id)
+        return Reply(text, buttons, flow.id, flow.version, state.id)
 
     def _buttons(self, flow: Flow, state: State, progress: Progress) -> tuple[Button, ...]:
         language = progress.language
@@ -434,7 +437,7 @@ class Library:
         self, notice: Notice, progress: Progress, buttons: tuple[Button, ...] = ()
     ) -> Reply:
         text = self._text(notice, progress.language)
-        return Reply(text, buttons, progress.flow_id, progress.state, notice)
+        return Reply(text, buttons, progress.flow_id, progress.version, progress.state, notice)
 
     def _stale(
         self, flow: Flow, state: State, progress: Progress, context: Mapping[str, str]

@@ -20,10 +20,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 DATA_DIRECTORY = Path(__file__).parent / "data"
 ENGINE_FILE = "_engine.yaml"
 
+# Telegram allows 64 bytes of callback data: "flow:version:state:choice" must fit, with a few
+# bytes to spare for the bot's own prefix: 20 + 4 + 24 + 7 ("restart") + 3 colons = 58.
 MAX_FLOW_ID = 20
-MAX_STATE_ID = 30
-# Telegram allows 64 bytes of callback data: "flow_id:state:choice" must fit with room to spare.
-MAX_CHOICE = 7
+MAX_VERSION = 9999
+MAX_STATE_ID = 24
 
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
 _LANGUAGE = re.compile(r"[a-z]{2}\Z")
@@ -391,6 +392,10 @@ class _Reader:
         line = self.line_of(mapping, key)
         if value is None:
             return None
+        if isinstance(value, str):
+            example = ", ".join(f'{language}: "..."' for language in self.languages)
+            self.problem(line, f"{what} needs one text per language, like {{{example}}}")
+            return None
         texts = self.mapping(value, line, what)
         if texts is None:
             return None
@@ -467,10 +472,12 @@ def read_flow(path: Path) -> tuple[Flow | None, list[Problem]]:
             f"the id {flow_id!r} should match the file name {path.name!r}",
         )
     raw_version = top.get("version")
-    version = raw_version if type(raw_version) is int and raw_version >= 1 else None
+    valid = type(raw_version) is int and 1 <= raw_version <= MAX_VERSION
+    version = raw_version if valid and isinstance(raw_version, int) else None
     if "version" in top and version is None:
         reader.problem(
-            reader.line_of(top, "version"), "the version should be a whole number, 1 or more"
+            reader.line_of(top, "version"),
+            f"the version should be a whole number from 1 to {MAX_VERSION}",
         )
     reader.languages = _languages(reader, top)
     title = reader.words(top, "title", "the title")

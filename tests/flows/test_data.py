@@ -98,6 +98,6 @@ def test_stop_and_resume_work_at_every_waiting_step(flow_id: str, language: str)
         resumed = LIBRARY.resume(progress, CONTEXT)
         assert resumed.progress == progress
         assert [reply.state for reply in resumed.replies] == [state.id]
-        stopped = LIBRARY.handle(progress, Press(flow_id, state.id, "stop"), CONTEXT)
+        stopped = LIBRARY.handle(progress, Press(flow_id, flow.version, state.id, "stop"), CONTEXT)
         assert stopped.progress is None
         assert [reply.id for reply in stopped.replies] == ["notice:stopped"]

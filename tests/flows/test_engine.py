@@ -71,7 +71,8 @@ def test_transcript(library: Library, path: Path) -> None:
         if "press" in step:
             given: Press | Text = _button(turn.replies[-1], step["press"])
         elif "old_press" in step:
-            given = Press(script["flow"], step["old_press"]["state"], step["old_press"]["choice"])
+            old = step["old_press"]
+            given = Press(script["flow"], old["version"], old["state"], old["choice"])
         else:
             given = Text(step["text"])
         turn = library.handle(turn.progress, given, context)
@@ -172,7 +173,7 @@ def test_resume_at_a_step_that_no_longer_exists_offers_a_fresh_start(
 
 def test_anything_else_at_a_vanished_step_repeats_the_offer(changed_library: Library) -> None:
     old = Progress("grounding", 1, "touch", {}, "es")
-    for given in (Text("my sleeve"), Press("grounding", "touch", "0")):
+    for given in (Text("my sleeve"), Press("grounding", 1, "touch", "0")):
         turn = changed_library.handle(old, given)
         assert turn.progress == old
         assert [reply.id for reply in turn.replies] == ["notice:flow_changed"]
@@ -192,11 +193,12 @@ def test_a_flow_that_is_gone_ends_gently(library: Library) -> None:
 def test_button_from_an_earlier_step_changes_nothing(library: Library) -> None:
     progress = _at(library, "check", seen="a cup")
     for old in (
-        Press("grounding", "intro", "0"),
-        Press("grounding", "same", "0"),
-        Press("another_flow", "check", "0"),
-        Press("grounding", "check", "7"),
-        Press("grounding", "check", "skip"),
+        Press("grounding", 0, "check", "0"),
+        Press("grounding", 1, "intro", "0"),
+        Press("grounding", 1, "same", "0"),
+        Press("another_flow", 1, "check", "0"),
+        Press("grounding", 1, "check", "7"),
+        Press("grounding", 1, "check", "skip"),
     ):
         turn = library.handle(progress, old)
         assert turn.progress is progress
@@ -216,7 +218,7 @@ def test_free_text_where_buttons_are_expected_reoffers_them(library: Library) ->
         "Still too much",
         "Stop",
     ]
-    assert reply.press(reply.buttons[1]) == Press("grounding", "check", "1")
+    assert reply.press(reply.buttons[1]) == Press("grounding", 1, "check", "1")
 
 
 def test_typing_a_label_counts_as_pressing_it(library: Library) -> None:
@@ -241,7 +243,7 @@ def test_answers_and_context_are_substituted(library: Library) -> None:
 
 
 def test_missing_context_shows_a_dash_rather_than_failing(library: Library) -> None:
-    turn = library.handle(_at(library, "still_much"), Press("grounding", "still_much", "0"))
+    turn = library.handle(_at(library, "still_much"), Press("grounding", 1, "still_much", "0"))
     assert turn.replies[0].text.endswith(":\n—")
 
 
@@ -270,16 +272,16 @@ def test_keep_and_hand_over_are_effects(test_library: Library) -> None:
 def test_branch_follows_button_values_and_skipped_answers(test_library: Library) -> None:
     start = test_library.start("kind_note", "es")
     assert start.progress is not None
-    work = test_library.handle(start.progress, Press("kind_note", "intro", "1"))
+    work = test_library.handle(start.progress, Press("kind_note", 1, "intro", "1"))
     assert work.progress is not None
     ended = test_library.handle(work.progress, Text("cansancio"))
     assert ended.progress is None
     assert ended.effects == (
         Keep(KeepKind.REFLECTION, "Trabajo", "En el trabajo me siento cansancio.", "kind_note"),
     )
-    family = test_library.handle(start.progress, Press("kind_note", "intro", "0"))
+    family = test_library.handle(start.progress, Press("kind_note", 1, "intro", "0"))
     assert family.progress is not None
-    skipped = test_library.handle(family.progress, Press("kind_note", "feeling", "skip"))
+    skipped = test_library.handle(family.progress, Press("kind_note", 1, "feeling", "skip"))
     assert [reply.id for reply in skipped.replies] == ["no_feeling"]
     assert skipped.progress is None and skipped.effects == ()
 
@@ -305,11 +307,12 @@ def test_flows_are_listed_per_language(library: Library) -> None:
 
 
 def test_press_fits_in_telegram_callback_data() -> None:
-    press = Press("a" * 20, "b" * 30, "restart")
-    assert len(press.encode().encode()) <= 64
+    press = Press("a" * 20, 9999, "b" * 24, "restart")
+    assert len(press.encode().encode()) <= 58
     assert Press.decode(press.encode()) == press
     assert Press.decode("not a press") is None
-    assert Press.decode("a::b") is None
+    assert Press.decode("a:1::b") is None
+    assert Press.decode("a:one:b:0") is None
 
 
 def test_no_machine_is_built_per_message(

@@ -53,6 +53,7 @@ CASES = [
     ("no_otherwise", 12, "has a 'branch' but no 'otherwise'"),
     ("equals_never_set", 19, "equals 'partner', but buttons only set it to: family, work"),
     ("ask_without_next", 8, "asks for an answer but has no 'next'"),
+    ("one_language_text", 9, 'needs one text per language, like {en: "...", es: "..."}'),
 ]
 
 
