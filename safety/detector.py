@@ -72,7 +72,8 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
         if current is not None and current.level is rule.level:
             continue
         for hit in pattern.regex.finditer(subject):
-            level = _capped(rule.level, hit, exceptions)
+            # Signals are context, not claims: exceptions never hide them.
+            level = rule.level if rule.signal else _capped(rule.level, hit, exceptions)
             if level is None:
                 continue
             if current is None or level.rank > current.level.rank:
@@ -86,7 +87,7 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
         return Assessment(Level.NONE, (), language)
     matches = list(found.values())
     matches.extend(_combinations(ruleset, found))
-    return _assessment(matches, language)
+    return _assessment(_apply_contexts(ruleset, matches), language)
 
 
 def _candidates(
@@ -139,6 +140,28 @@ def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
                   combination.language, "")  # fmt: skip
         )
     return extra
+
+
+def _apply_contexts(ruleset: RuleSet, matches: list[Match]) -> list[Match]:
+    """Lower the matches a message-level context covers, e.g. a past stated as resolved."""
+    present = {match.rule.partition(".")[2] for match in matches}
+    for context in ruleset.contexts:
+        if not all(name in present for name in context.all_of):
+            continue
+        if any(name in present for name in context.none_of):
+            continue
+        lowered: list[Match] = []
+        for match in matches:
+            if (
+                match.level.rank > context.cap.rank
+                and match.categories
+                and set(match.categories) <= context.applies_to
+            ):
+                match = Match(match.rule, context.cap, match.categories, match.language,
+                              match.phrase)  # fmt: skip
+            lowered.append(match)
+        matches = lowered
+    return matches
 
 
 def _assessment(matches: list[Match], language: str) -> Assessment:

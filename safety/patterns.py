@@ -17,7 +17,10 @@ DATA_DIR = Path(__file__).parent / "data" / "patterns"
 
 SIGNAL = "signal"  # a rule level that marks context for combinations but raises nothing alone
 _RULE_LEVELS = {"crisis": Level.CRISIS, "concern": Level.CONCERN, SIGNAL: Level.NONE}
-_FILE_KEYS = {"language", "detect", "fuzzy", "groups", "rules", "exceptions", "combinations"}
+_FILE_KEYS = {
+    "language", "detect", "fuzzy", "groups", "rules", "exceptions", "combinations", "contexts"
+}  # fmt: skip
+_CONTEXT_KEYS = {"all_of", "none_of", "cap", "applies_to", "note"}
 _RULE_KEYS = {"level", "categories", "patterns", "note"}
 _EXCEPTION_KEYS = {"patterns", "cap", "note"}
 _COMBINATION_KEYS = {"all_of", "any_of", "level", "categories", "note"}
@@ -74,6 +77,18 @@ class Combination:
 
 
 @dataclass(frozen=True)
+class Context:
+    """A message-level reading that lowers some matches (e.g. a past stated as resolved)."""
+
+    id: str
+    language: str
+    all_of: tuple[str, ...]
+    none_of: tuple[str, ...]
+    cap: Level
+    applies_to: frozenset[Category]
+
+
+@dataclass(frozen=True)
 class Language:
     """Everything the detector knows about one language."""
 
@@ -82,6 +97,7 @@ class Language:
     rules: tuple[Rule, ...]
     exceptions: tuple[Exception_, ...]
     combinations: tuple[Combination, ...]
+    contexts: tuple[Context, ...] = ()
 
 
 @dataclass
@@ -98,6 +114,7 @@ class RuleSet:
     exceptions_by_key: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
     exceptions_unkeyed: tuple[Pattern, ...] = ()
     combinations: tuple[Combination, ...] = ()
+    contexts: tuple[Context, ...] = ()
 
 
 # ---------------------------------------------------------------- loading
@@ -273,10 +290,32 @@ def _compile_file(
                 _categories(body.get("categories"), here, problems, required=True),
             )  # fmt: skip
         )
+    contexts: list[Context] = []
+    for context_id, body in _entries(data.get("contexts"), where, "contexts", problems):
+        here = f"{where}:{body['__line__']}: context {context_id!r}"
+        for key in body.keys() - _CONTEXT_KEYS - {"__line__"}:
+            problems.append(f"{here}: unknown key {key!r}")
+        cap_name = body.get("cap", "none")
+        if cap_name not in ("none", "concern"):
+            problems.append(f"{here}: cap is none or concern")
+            continue
+        all_of = tuple(str(x) for x in body.get("all_of") or [])
+        if not all_of:
+            problems.append(f"{here}: all_of must name at least one rule")
+        contexts.append(
+            Context(
+                f"{code}.{context_id}", code, all_of,
+                tuple(str(x) for x in body.get("none_of") or []),
+                Level.NONE if cap_name == "none" else Level.CONCERN,
+                frozenset(_categories(body.get("applies_to"), here, problems, required=True)),
+            )  # fmt: skip
+        )
     detect = frozenset(
         canon(word) for entry in data.get("detect") or [] for word in split_words(fold(entry))
     )
-    return Language(code, detect, tuple(rules), tuple(exceptions), tuple(combinations))
+    return Language(
+        code, detect, tuple(rules), tuple(exceptions), tuple(combinations), tuple(contexts)
+    )
 
 
 def _entries(
@@ -336,7 +375,9 @@ def _index(ruleset: RuleSet, problems: list[str]) -> None:
     exceptions_by_key: dict[str, list[Pattern]] = {}
     exceptions_unkeyed: list[Pattern] = []
     combinations: list[Combination] = []
+    contexts: list[Context] = []
     for language in ruleset.languages.values():
+        contexts.extend(language.contexts)
         for rule in language.rules:
             ruleset.rules[rule.id] = rule
             for pattern in rule.patterns:
@@ -358,6 +399,11 @@ def _index(ruleset: RuleSet, problems: list[str]) -> None:
     ruleset.exceptions_by_key = {k: tuple(v) for k, v in exceptions_by_key.items()}
     ruleset.exceptions_unkeyed = tuple(exceptions_unkeyed)
     ruleset.combinations = tuple(combinations)
+    ruleset.contexts = tuple(contexts)
+    for context in contexts:
+        for name in context.all_of + context.none_of:
+            if f"{context.language}.{name}" not in ruleset.rules:
+                problems.append(f"context {context.id!r} names unknown rule {name!r}")
 
 
 def _add(pattern: Pattern, by_key: dict[str, list[Pattern]], unkeyed: list[Pattern]) -> None:
