@@ -136,8 +136,9 @@ def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
         ):
             continue
         extra.append(
-            Match(combination.id, combination.level, combination.categories,
-                  combination.language, "")  # fmt: skip
+            Match(
+                combination.id, combination.level, combination.categories, combination.language, ""
+            )  # fmt: skip
         )
     return extra
 

@@ -56,9 +56,7 @@ def fold(text: str) -> str:
     """Fold case, accents, look-alike letters, invisible characters and apostrophes."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-        text = "".join(
-            ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES
-        )
+        text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
         text = text.translate(_TABLE).casefold()
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))

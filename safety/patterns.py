@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ _COMBINATION_KEYS = {"all_of", "any_of", "level", "categories", "note"}
 _MAX_GAP = 8
 _FUZZY_MIN_LENGTH = 6
 _SWAP_MIN_LENGTH = 4
+_FUZZY_MAX_LENGTH = 30  # longer "words" are spelled-out runs or noise; mending them is quadratic
 _TOKEN = re.compile(r"\.\.\.|\.\.\d+|[()\[\]|?]|@[a-z_]+|[^\s()\[\]|?]+")
 
 
@@ -174,7 +175,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     return ruleset
 
 
-def _typo_mender(words: Iterable[str]) -> Any:
+def _typo_mender(words: Iterable[str]) -> Callable[[str], str]:
     """Map one-letter-missing, one-letter-extra and swapped-letter typos to their word."""
     variants: dict[str, str] = {}
     keywords: set[str] = set()
@@ -196,7 +197,7 @@ def _typo_mender(words: Iterable[str]) -> Any:
         found = variants.get(token)
         if found is not None:
             return found
-        if len(token) > _FUZZY_MIN_LENGTH:
+        if _FUZZY_MIN_LENGTH < len(token) <= _FUZZY_MAX_LENGTH:
             for i in range(len(token)):
                 shorter = token[:i] + token[i + 1 :]
                 if shorter in keywords:
@@ -207,7 +208,10 @@ def _typo_mender(words: Iterable[str]) -> Any:
 
 
 def _compile_file(
-    path: Path, data: dict[str, Any], canon: WordCanon, vocabulary: set[str],
+    path: Path,
+    data: dict[str, Any],
+    canon: WordCanon,
+    vocabulary: set[str],
     problems: list[str],
 ) -> Language | None:
     where = f"{path}"
@@ -250,8 +254,9 @@ def _compile_file(
         owner = f"{code}.{rule_id}"
         patterns = _patterns(body, owner, compiler, f"{where}:{line}", problems)
         rules.append(
-            Rule(owner, code, _RULE_LEVELS[level_name], level_name == SIGNAL, categories,
-                 patterns)  # fmt: skip
+            Rule(
+                owner, code, _RULE_LEVELS[level_name], level_name == SIGNAL, categories, patterns
+            )  # fmt: skip
         )
     exceptions: list[Exception_] = []
     for exception_id, body in _entries(data.get("exceptions"), where, "exceptions", problems):
@@ -286,7 +291,11 @@ def _compile_file(
             problems.append(f"{here}: all_of must name at least one rule")
         combinations.append(
             Combination(
-                f"{code}.{combination_id}", code, all_of, any_of, _RULE_LEVELS[level_name],
+                f"{code}.{combination_id}",
+                code,
+                all_of,
+                any_of,
+                _RULE_LEVELS[level_name],
                 _categories(body.get("categories"), here, problems, required=True),
             )  # fmt: skip
         )
@@ -304,7 +313,9 @@ def _compile_file(
             problems.append(f"{here}: all_of must name at least one rule")
         contexts.append(
             Context(
-                f"{code}.{context_id}", code, all_of,
+                f"{code}.{context_id}",
+                code,
+                all_of,
                 tuple(str(x) for x in body.get("none_of") or []),
                 Level.NONE if cap_name == "none" else Level.CONCERN,
                 frozenset(_categories(body.get("applies_to"), here, problems, required=True)),
@@ -417,7 +428,7 @@ def _add(pattern: Pattern, by_key: dict[str, list[Pattern]], unkeyed: list[Patte
 _SEGMENT_MAX = 60
 
 
-def segmenter(vocabulary: frozenset[str]) -> Any:
+def segmenter(vocabulary: frozenset[str]) -> Callable[[str], list[str]]:
     """Return a function that splits a spelled-out run into pattern words, if it can."""
     longest = max((len(word) for word in vocabulary), default=0)
 
@@ -573,9 +584,9 @@ class _Compiler:
         if kind == "seq":
             return "".join(self._regex(item) for item in node[1])
         if kind == "word":
-            return re.escape(node[1]) + " "
+            return re.escape(str(node[1])) + " "
         if kind == "prefix":
-            return re.escape(node[1]) + "[^ ]* "
+            return re.escape(str(node[1])) + "[^ ]* "
         if kind == "gap":
             return f"(?:[^ ]+ ){{0,{node[1]}}}"
         if kind == "opt":

@@ -218,10 +218,16 @@ def test_broken_rule_file_names_file_line_and_problem(tmp_path: Path) -> None:
     [
         ("level: urgent\n    categories: [suicide]\n    patterns: [x]", "level must be"),
         ("level: crisis\n    categories: [sadness]\n    patterns: [x]", "unknown category"),
-        ("level: crisis\n    categories: [suicide]\n    patterns: ['@nogroup x']", "unknown group"),
+        (
+            "level: crisis\n    categories: [suicide]\n    patterns: ['@nogroup x']",
+            "unknown group",
+        ),
         ("level: crisis\n    categories: [suicide]\n    patterns: ['a ..20 b']", "a gap is"),
         ("level: crisis\n    categories: [suicide]\n    patterns: ['[maybe]']", "nothing at all"),
-        ("level: crisis\n    categories: [suicide]\n    colour: red\n    patterns: [x]", "unknown key"),
+        (
+            "level: crisis\n    categories: [suicide]\n    colour: red\n    patterns: [x]",
+            "unknown key",
+        ),
     ],
 )
 def test_rule_files_are_validated_at_load(tmp_path: Path, body: str, problem: str) -> None:
