@@ -138,7 +138,7 @@ def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
         extra.append(
             Match(
                 combination.id, combination.level, combination.categories, combination.language, ""
-            )  # fmt: skip
+            )
         )
     return extra
 
@@ -158,8 +158,9 @@ def _apply_contexts(ruleset: RuleSet, matches: list[Match]) -> list[Match]:
                 and match.categories
                 and set(match.categories) <= context.applies_to
             ):
-                match = Match(match.rule, context.cap, match.categories, match.language,
-                              match.phrase)  # fmt: skip
+                match = Match(
+                    match.rule, context.cap, match.categories, match.language, match.phrase
+                )
             lowered.append(match)
         matches = lowered
     return matches

@@ -18,8 +18,15 @@ DATA_DIR = Path(__file__).parent / "data" / "patterns"
 SIGNAL = "signal"  # a rule level that marks context for combinations but raises nothing alone
 _RULE_LEVELS = {"crisis": Level.CRISIS, "concern": Level.CONCERN, SIGNAL: Level.NONE}
 _FILE_KEYS = {
-    "language", "detect", "fuzzy", "groups", "rules", "exceptions", "combinations", "contexts"
-}  # fmt: skip
+    "language",
+    "detect",
+    "fuzzy",
+    "groups",
+    "rules",
+    "exceptions",
+    "combinations",
+    "contexts",
+}
 _CONTEXT_KEYS = {"all_of", "none_of", "cap", "applies_to", "note"}
 _RULE_KEYS = {"level", "categories", "patterns", "note"}
 _EXCEPTION_KEYS = {"patterns", "cap", "note"}
@@ -141,7 +148,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     problems: list[str] = []
     for path in files:
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
         except yaml.YAMLError as error:
             problems.append(f"{path}: {error}")
             continue
@@ -249,14 +256,16 @@ def _compile_file(
                 f"{where}:{line}: rule {rule_id!r}: level must be crisis, concern or signal"
             )
             continue
-        categories = _categories(body.get("categories"), f"{where}:{line}: rule {rule_id!r}",
-                                 problems, required=level_name != SIGNAL)  # fmt: skip
+        categories = _categories(
+            body.get("categories"),
+            f"{where}:{line}: rule {rule_id!r}",
+            problems,
+            required=level_name != SIGNAL,
+        )
         owner = f"{code}.{rule_id}"
         patterns = _patterns(body, owner, compiler, f"{where}:{line}", problems)
         rules.append(
-            Rule(
-                owner, code, _RULE_LEVELS[level_name], level_name == SIGNAL, categories, patterns
-            )  # fmt: skip
+            Rule(owner, code, _RULE_LEVELS[level_name], level_name == SIGNAL, categories, patterns)
         )
     exceptions: list[Exception_] = []
     for exception_id, body in _entries(data.get("exceptions"), where, "exceptions", problems):
@@ -297,7 +306,7 @@ def _compile_file(
                 any_of,
                 _RULE_LEVELS[level_name],
                 _categories(body.get("categories"), here, problems, required=True),
-            )  # fmt: skip
+            )
         )
     contexts: list[Context] = []
     for context_id, body in _entries(data.get("contexts"), where, "contexts", problems):
@@ -319,7 +328,7 @@ def _compile_file(
                 tuple(str(x) for x in body.get("none_of") or []),
                 Level.NONE if cap_name == "none" else Level.CONCERN,
                 frozenset(_categories(body.get("applies_to"), here, problems, required=True)),
-            )  # fmt: skip
+            )
         )
     detect = frozenset(
         canon(word) for entry in data.get("detect") or [] for word in split_words(fold(entry))
