@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from emulator.models import ChatMessage
@@ -65,6 +65,25 @@ class ChatView:
         if unread:
             kinds = ", ".join(f"#{m.message_id} ({m.kind})" for m in unread)
             raise AssertionError(f"the bot sent {len(unread)} unexpected message(s): {kinds}")
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Wait until condition() holds, re-checking whenever the bot changes this chat."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if not await self.chat.waiter().wait(deadline):
+                raise TimeoutError(f"chat {self.chat.id}: condition still false after {timeout}s")
+
+    async def wait_for_edit(self, message: ChatMessage, timeout: float = 5.0) -> ChatMessage:
+        """Wait until the bot edits a message again; return it as it now looks."""
+
+        def edited() -> bool:
+            current = self.current(message)
+            return current is not None and current.edit_date != message.edit_date
+
+        await self.wait_until(edited, timeout)
+        current = self.current(message)
+        assert current is not None
+        return current
 
     def skip_pending(self) -> int:
         """Mark every message the bot sent so far as read; return how many were skipped."""

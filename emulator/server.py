@@ -304,6 +304,16 @@ class BotApiEmulator:
         self.state.member_update(group.chat, by.info, group.chat.bot_status, "kicked")
         self.state.person_message(group.chat, by.info, {"left_chat_member": self.state.bot_from})
 
+    def create_inline_message(
+        self, text: str, reply_markup: Mapping[str, Any] | None = None
+    ) -> str:
+        """Create a message sent via inline mode; return its inline_message_id."""
+        return self.state.add_inline_message(text, reply_markup)
+
+    def inline_message(self, inline_message_id: str) -> Mapping[str, Any]:
+        """Return an inline message as it looks now (text, reply_markup, edit_date)."""
+        return self.state.inline_messages[inline_message_id]
+
     def push_update(self, update: Mapping[str, Any]) -> int:
         """Queue any update as given (malformed ones too) and return its update_id."""
         return self.state.push_raw_update(update)

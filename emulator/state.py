@@ -273,7 +273,6 @@ class Chat:
         "id",
         "inbox",
         "info",
-        "instance",
         "last_action",
         "messages",
         "next_message_id",
@@ -282,7 +281,7 @@ class Chat:
         "signal",
     )
 
-    def __init__(self, info: dict[str, Any], instance: str) -> None:
+    def __init__(self, info: dict[str, Any]) -> None:
         self.id: int = info["id"]
         self.info = info
         self.next_message_id = 1
@@ -295,7 +294,6 @@ class Chat:
         self.bot_status = "member"
         self.reply_keyboard: dict[str, Any] | None = None
         self.last_action: str | None = None
-        self.instance = instance
 
     @property
     def private(self) -> bool:
@@ -455,8 +453,7 @@ class BotApiState:
         """Store a chat under its id."""
         chat = self.chats.get(info["id"])
         if chat is None:
-            instance = str((info["id"] * 7919 + self.bot_id * 104729) % (1 << 62))
-            chat = self.chats[info["id"]] = Chat(info, instance)
+            chat = self.chats[info["id"]] = Chat(info)
         return chat
 
     def member_update(self, chat: Chat, actor: dict[str, Any], old: str, new: str) -> int:
@@ -579,11 +576,20 @@ class BotApiState:
                 "id": query_id,
                 "from": sender,
                 "message": record.payload,
-                "chat_instance": chat.instance,
+                "chat_instance": str((chat.id * 7919 + self.bot_id * 104729) % (1 << 62)),
                 "data": data,
             },
         )
         return query_id
+
+    def add_inline_message(self, text: str, markup: Mapping[str, Any] | None) -> str:
+        """Store a message sent via inline mode, which the bot edits by inline_message_id."""
+        inline_id = f"EMU-inline-{next(self._ids):08d}"
+        payload: dict[str, Any] = {"text": text}
+        if markup:
+            payload["reply_markup"] = dict(markup)
+        self.inline_messages[inline_id] = payload
+        return inline_id
 
     # -- the bot's side -------------------------------------------------------------------------
 
@@ -606,11 +612,21 @@ class BotApiState:
         else:
             chat = self.chats.get(ref)
             if chat is None and self.auto_create_chats and ref > 0:
-                chat = self.add_person({"id": ref, "is_bot": False, "first_name": f"Person {ref}"})
+                chat = self._auto_chat(ref)
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
         if reachable:
             _check_reachable(chat)
+        return chat
+
+    def _auto_chat(self, chat_id: int) -> Chat:
+        """Return a private chat for an id no test created, stored only when bodies are kept."""
+        info = {"id": chat_id, "is_bot": False, "first_name": f"Person {chat_id}"}
+        if self.retain_bodies:
+            return self.add_person(info)
+        # A lean emulator keeps only the per-chat count: 100,000 chats must stay cheap.
+        chat = Chat({"id": chat_id, "type": "private", "first_name": info["first_name"]})
+        chat.next_message_id = self.sent_per_chat[chat_id] + 1
         return chat
 
     def _reply_markup(self, params: Params, *, inline_only: bool = False) -> dict[str, Any] | None:

@@ -151,13 +151,21 @@ async def test_button_press_reaches_the_callback_handler_and_is_answered(
     query_id = await person.press(welcome, "Start")
     answer = await api.wait_for_callback_answer(query_id, timeout=5)
     assert answer.text == "Got it"
-    for _ in range(50):
-        edited = person.current(welcome)
-        if edited is not None and edited.edit_date is not None:
-            break
-        await asyncio.sleep(0.02)
-    assert edited is not None and edited.text == "You chose flow:start"
-    assert not edited.has_inline_keyboard
+    edited = await person.wait_for_edit(welcome)
+    assert edited.text == "You chose flow:start" and not edited.has_inline_keyboard
+    await person.expect_silence(within=0.2)
+
+
+async def test_several_people_get_their_own_replies_in_order(
+    app: Application,  # type: ignore[type-arg]
+    api: BotApiEmulator,
+) -> None:
+    people = [api.user(first_name=f"P{i}") for i in range(5)]
+    await asyncio.gather(*(p.send_command("/start") for p in people for _ in range(2)))
+    for p in people:
+        replies = await p.wait_for_messages(2, timeout=5)
+        assert [r.chat_id for r in replies] == [p.id, p.id]
+        assert [r.message_id for r in replies] == [3, 4]
 
 
 async def test_callback_query_carries_chat_instance_sender_and_message(
@@ -540,6 +548,39 @@ async def test_webhook_receives_updates_with_the_secret_token(
         assert api.webhook is None
     finally:
         await runner.cleanup()
+
+
+async def test_inline_message_edits_answer_true(api: BotApiEmulator, bot: Bot) -> None:
+    inline_id = api.create_inline_message("Pick one")
+    assert await bot.edit_message_text("Picked", inline_message_id=inline_id) is True
+    assert api.inline_message(inline_id)["text"] == "Picked"
+    with pytest.raises(BadRequest, match="(?i)message_id_invalid"):
+        await bot.edit_message_text("x", inline_message_id="nope")
+
+
+async def test_failing_webhook_is_reported_and_closing_stops_its_sender() -> None:
+    api = BotApiEmulator(token=TOKEN)
+    await api.start()
+    async with Bot(TOKEN, base_url=api.base_url) as client:
+        await client.set_webhook("http://127.0.0.1:9/unreachable")
+        await api.user().send("queued")
+        await asyncio.sleep(0.2)
+        info = await client.get_webhook_info()
+        assert info.pending_update_count == 1 and info.last_error_message
+    await api.close()
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+async def test_closing_answers_a_pending_long_poll_at_once() -> None:
+    api = BotApiEmulator(token=TOKEN)
+    await api.start()
+    async with Bot(TOKEN, base_url=api.base_url) as client:
+        poll = asyncio.create_task(client.get_updates(timeout=30))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        await api.close()
+        assert await poll == ()
+        assert time.monotonic() - started < 1
 
 
 async def test_unknown_methods_are_not_found(bot: Bot) -> None:
