@@ -43,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--errors", action="store_true", help="also list every misread message")
     score.set_defaults(handler=_safety_score)
 
+    chat = commands.add_parser("chat", help="talk to SafePlace in the terminal")
+    chat.add_argument("--person", type=int, default=-1, help="which local person to be")
+    chat.add_argument("--lang", help="the language to start in (en, es)")
+    chat.set_defaults(handler=_chat)
+
+    db = commands.add_parser("db", help="the database schema")
+    db_commands = db.add_subparsers(metavar="COMMAND")
+    db_upgrade = db_commands.add_parser("upgrade", help="apply every migration")
+    db_upgrade.add_argument("revision", nargs="?", default="head")
+    db_upgrade.set_defaults(handler=_db_upgrade)
+
     resources = commands.add_parser("resources", help="crisis resources for a country")
     resources.add_argument("country", nargs="?", help="ISO alpha-2 code or country name")
     resources.add_argument("--json", action="store_true", help="print JSON")
@@ -59,6 +70,25 @@ def _parser() -> argparse.ArgumentParser:
     flows_graph.add_argument("--lang", help="the language of the texts (default: the first)")
     flows_graph.set_defaults(handler=_flows_graph)
     return parser
+
+
+def _chat(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.chat import chat
+    from bot.config import Settings
+
+    settings = Settings.load()
+    return asyncio.run(chat(settings, person=args.person, language=args.lang))
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.storage.session import upgrade
+
+    upgrade(Settings.load().database_url, args.revision)
+    print("database is up to date")
+    return 0
 
 
 def _safety_check(args: argparse.Namespace) -> int:

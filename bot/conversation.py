@@ -1,0 +1,429 @@
+"""The conversation service: safety first, then the flow engine; plain input, plain replies.
+
+Both front ends use it: the Telegram adapter (bot/handlers.py) and the terminal chat
+(bot/chat.py). It knows storage and the engine, never Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage import conversations, events, items, people
+from bot.storage.models import Person
+from bot.words import Words
+from flows.engine import Keep, Library, Press, Progress, Reply, Text, Turn, UnknownFlow
+from safety import Assessment, screen
+from safety.resources import CountryResources, UnknownCountry, countries, format_text, lookup
+from safety.responses import Response, respond
+
+logger = logging.getLogger(__name__)
+
+GROUNDING = "grounding"
+SAFETY_PLAN = "safety_plan"
+COUNTRIES_PER_ROW = 3
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a message: its label and the data it sends back (≤ 64 bytes)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """One outgoing message; `protect` asks Telegram to block forwarding and saving."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    protect: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything one input produced, in order, and the safety reading if there was one."""
+
+    messages: tuple[Message, ...]
+    assessment: Assessment | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who is writing: their Telegram id and the language their Telegram app reports."""
+
+    telegram_id: int
+    language_code: str | None = None
+
+
+@dataclass
+class _Reply:
+    messages: list[Message] = field(default_factory=list)
+
+    def add(
+        self, text: str, buttons: Sequence[Sequence[Button]] = (), protect: bool = False
+    ) -> None:
+        self.messages.append(Message(text, tuple(tuple(row) for row in buttons), protect))
+
+
+class Conversations:
+    """Turns what a person sends into what SafePlace answers."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        library: Library,
+        words: Words,
+        default_country: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._library = library
+        self._words = words
+        self._default_country = default_country
+
+    # -- entry points ------------------------------------------------------------------
+
+    async def text(self, who: Who, text: str) -> Outcome:
+        """Screen a typed message first; then let the running exercise, if any, answer it."""
+        assessment = screen(text, None)
+        if assessment.needs_response:
+            return await self._safety_reply(who, assessment)
+        async with self._sessions.begin() as session:
+            person, new = await self._person(session, who)
+            if new:
+                return self._outcome(person, self._welcome(person))
+            current = await conversations.load_progress(session, person.id, for_update=True)
+            if current is None:
+                return self._outcome(person, self._idle(person.language))
+            progress, paused = current
+            if paused:
+                return self._outcome(person, self._paused_prompt(person.language, progress))
+            turn = self._library.handle(progress, Text(text), await self._context(person))
+            return self._outcome(person, await self._apply(session, person, turn))
+
+    async def press(self, who: Who, data: str) -> Outcome:
+        """Answer a button press; old or unknown buttons change nothing and say so gently."""
+        async with self._sessions.begin() as session:
+            person, _ = await self._person(session, who)
+            reply = await self._press(session, person, data)
+            return self._outcome(person, reply)
+
+    async def command(self, who: Who, name: str, argument: str = "") -> Outcome:
+        """Run a slash command (without the slash), e.g. "flows" or "resources de"."""
+        async with self._sessions.begin() as session:
+            person, new = await self._person(session, who)
+            handler = _COMMANDS.get(name)
+            if handler is None:
+                return self._outcome(person, self._idle(person.language))
+            if new and name != "start":  # greet first, then do what was asked
+                reply = self._welcome(person)
+                reply.messages.extend((await handler(self, session, person, argument)).messages)
+                return self._outcome(person, reply)
+            return self._outcome(person, await handler(self, session, person, argument))
+
+    # -- safety ------------------------------------------------------------------------
+
+    async def _safety_reply(self, who: Who, assessment: Assessment) -> Outcome:
+        """Answer crisis or concern language; works from defaults if storage is down."""
+        language = self._words.language(who.language_code or assessment.language)
+        country_code = self._default_country
+        has_plan = has_flow = False
+        try:
+            async with self._sessions.begin() as session:
+                person, _ = await self._person(session, who)
+                language, country_code = person.language, person.country
+                await events.record_safety_event(session, person.id, assessment)
+                has_plan = await items.latest_item(session, person.id, SAFETY_PLAN) is not None
+                has_flow = await conversations.set_paused(session, person.id, True)
+        except (SQLAlchemyError, OSError) as error:
+            # The safety screen never depends on storage: answer from the defaults.
+            logger.error("storage failed during a safety reply (%s)", type(error).__name__)
+        country = _country(country_code)
+        if assessment.language != language and assessment.language in self._words.languages:
+            language = assessment.language  # answer a crisis in the language it was written in
+        response = respond(assessment, country, language, has_safety_plan=has_plan)
+        logger.info(
+            "safety reply level=%s categories=%s",
+            assessment.level.value,
+            ",".join(category.value for category in assessment.categories),
+        )
+        messages = _response_messages(response, has_flow) if response else ()
+        return Outcome(messages, assessment, language)
+
+    # -- presses -----------------------------------------------------------------------
+
+    async def _press(self, session: AsyncSession, person: Person, data: str) -> _Reply:
+        language = person.language
+        engine_press = Press.decode(data)
+        if engine_press is not None:
+            return await self._flow_press(session, person, engine_press)
+        kind, _, value = data.partition(":")
+        if kind == "f":
+            return await self._start_flow(session, person, value)
+        if kind == "c":
+            return await self._crisis_choice(session, person, value)
+        if kind == "m" and value == "resume":
+            return await self._resume(session, person)
+        if kind == "m" and value == "leave":
+            await conversations.clear_progress(session, person.id)
+            return _one(self._words.say(language, "left_paused"))
+        if kind == "l" and value in self._words.languages:
+            person.language = value
+            reply = _one(self._words.say(value, "language_set"))
+            reply.messages.extend(self._country_question(person).messages)
+            return reply
+        if kind == "k":
+            return self._set_country(person, value)
+        if kind == "r":
+            return self._resources(person, value or person.country or "")
+        if kind == "s" and value == "flows":
+            return self._flow_menu(language, "flows_intro")
+        if kind == "s" and value == "lang":
+            return self._language_question(person)
+        if kind == "s" and value == "country":
+            return self._country_picker(person.language, "k", "choose_country")
+        return _one(self._words.say(language, "stale"))
+
+    async def _flow_press(self, session: AsyncSession, person: Person, given: Press) -> _Reply:
+        current = await conversations.load_progress(session, person.id, for_update=True)
+        if current is None or current[0].flow_id != given.flow_id:
+            return _one(self._words.say(person.language, "stale"))
+        progress, _ = current
+        turn = self._library.handle(progress, given, await self._context(person))
+        return await self._apply(session, person, turn)
+
+    async def _crisis_choice(self, session: AsyncSession, person: Person, choice: str) -> _Reply:
+        if choice == "resume":
+            return await self._resume(session, person)
+        if choice == "grounding":
+            return await self._start_flow(session, person, GROUNDING)
+        if choice == "plan":
+            return await self._plan(session, person, "")
+        return _one(self._words.say(person.language, "pause_ack"))
+
+    async def _resume(self, session: AsyncSession, person: Person) -> _Reply:
+        current = await conversations.load_progress(session, person.id, for_update=True)
+        if current is None:
+            return self._flow_menu(person.language, "no_saved_resume")
+        turn = self._library.resume(current[0], await self._context(person))
+        return await self._apply(session, person, turn)
+
+    async def _start_flow(self, session: AsyncSession, person: Person, flow_id: str) -> _Reply:
+        try:
+            turn = self._library.start(flow_id, person.language, await self._context(person))
+        except UnknownFlow:
+            return _one(self._words.say(person.language, "stale"))
+        return await self._apply(session, person, turn)
+
+    # -- commands ----------------------------------------------------------------------
+
+    async def _cmd_start(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
+        return self._welcome(person)
+
+    async def _cmd_flows(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
+        return self._flow_menu(person.language, "flows_intro")
+
+    async def _cmd_stop(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
+        current = await conversations.load_progress(session, person.id, for_update=True)
+        if current is None:
+            return _one(self._words.say(person.language, "nothing_to_stop"))
+        turn = self._library.stop(current[0])
+        return await self._apply(session, person, turn)
+
+    async def _plan(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
+        plan = await items.latest_item(session, person.id, SAFETY_PLAN)
+        if plan is None:
+            button = Button(self._words.say(person.language, "plan_start"), f"f:{SAFETY_PLAN}")
+            return _one(self._words.say(person.language, "plan_none"), [[button]])
+        header = self._words.say(
+            person.language, "plan_header", date=f"{plan.created_at:%Y-%m-%d}"
+        )
+        reply = _Reply()
+        reply.add(f"{header}\n\n{plan.content}", protect=True)
+        return reply
+
+    async def _cmd_resources(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
+        if argument.strip():
+            return self._resources(person, argument)
+        return self._resources(person, person.country or self._default_country or "")
+
+    async def _cmd_settings(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
+        country = _country(person.country)
+        name = (
+            country.name if person.country else self._words.say(person.language, "country_unset")
+        )
+        buttons = [
+            [
+                Button(self._words.say(person.language, "settings_language"), "s:lang"),
+                Button(self._words.say(person.language, "settings_country"), "s:country"),
+            ]
+        ]
+        text = self._words.say(person.language, "settings_intro", language=person.language,
+                               country=name)  # fmt: skip
+        return _one(text, buttons)
+
+    async def _cmd_privacy(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
+        return _one(self._words.say(person.language, "privacy"))
+
+    # -- pieces ------------------------------------------------------------------------
+
+    async def _person(self, session: AsyncSession, who: Who) -> tuple[Person, bool]:
+        language = self._words.language(who.language_code)
+        return await people.get_or_create_person(
+            session, who.telegram_id, language, self._default_country
+        )
+
+    async def _context(self, person: Person) -> Mapping[str, str]:
+        return {"crisis_lines": format_text(_country(person.country or self._default_country))}
+
+    async def _apply(self, session: AsyncSession, person: Person, turn: Turn) -> _Reply:
+        """Save the turn's progress and kept items; render its replies."""
+        await conversations.save_progress(session, person.id, turn.progress)
+        reply = _Reply()
+        for effect in turn.effects:
+            if isinstance(effect, Keep):
+                await items.add_item(session, person.id, effect.kind.value, effect.flow_id,
+                                     effect.title, effect.content)  # fmt: skip
+                logger.info("saved item kind=%s flow=%s", effect.kind.value, effect.flow_id)
+        for engine_reply in turn.replies:
+            reply.messages.append(_flow_message(engine_reply))
+        return reply
+
+    def _welcome(self, person: Person) -> _Reply:
+        reply = _Reply()
+        reply.add(self._words.say(person.language, "welcome"))
+        reply.add(self._words.say(person.language, "welcome_privacy"))
+        reply.messages.extend(self._language_question(person).messages)
+        return reply
+
+    def _language_question(self, person: Person) -> _Reply:
+        names = {"en": "English", "es": "Español", "de": "Deutsch", "fr": "Français"}
+        buttons = [Button(names.get(code, code), f"l:{code}") for code in self._words.languages]
+        return _one(self._words.say(person.language, "choose_language"), [buttons])
+
+    def _country_question(self, person: Person) -> _Reply:
+        return self._country_picker(person.language, "k", "choose_country")
+
+    def _country_picker(self, language: str, prefix: str, key: str) -> _Reply:
+        choices = [Button(country.name, f"{prefix}:{country.code}") for country in countries()]
+        rows = [
+            choices[index : index + COUNTRIES_PER_ROW]
+            for index in range(0, len(choices), COUNTRIES_PER_ROW)
+        ]
+        last = (
+            Button(self._words.say(language, "international"), f"{prefix}:-")
+            if prefix == "r"
+            else Button(self._words.say(language, "country_none"), f"{prefix}:-")
+        )
+        rows.append([last])
+        return _one(self._words.say(language, key), rows)
+
+    def _set_country(self, person: Person, value: str) -> _Reply:
+        language = person.language
+        if value == "-":
+            person.country = None
+            reply = _one(self._words.say(language, "country_cleared"))
+        else:
+            try:
+                country = lookup(value)
+            except UnknownCountry:
+                return self._country_picker(language, "k", "choose_country")
+            person.country = country.code
+            reply = _one(self._words.say(language, "country_set", country=country.name))
+        reply.add(self._words.say(language, "setup_done"))
+        return reply
+
+    def _resources(self, person: Person, name: str) -> _Reply:
+        language = person.language
+        try:
+            country = lookup(None if name in ("", "-") else name)
+        except UnknownCountry:
+            return self._country_picker(language, "r", "resources_unknown")
+        header = self._words.say(language, "resources_header", country=country.name)
+        return _one(f"{header}\n\n{format_text(country)}")
+
+    def _flow_menu(self, language: str, key: str) -> _Reply:
+        rows = [
+            [Button(f"{info.title}", f"f:{info.id}")]
+            for info in self._library.flows(self._flow_language(language))
+        ]
+        return _one(self._words.say(language, key), rows)
+
+    def _flow_language(self, language: str) -> str:
+        return language if self._library.flows(language) else "en"
+
+    def _idle(self, language: str) -> _Reply:
+        buttons = [
+            [
+                Button(self._words.say(language, "idle_flows"), "s:flows"),
+                Button(self._words.say(language, "idle_resources"), "r:"),
+            ]
+        ]
+        return _one(self._words.say(language, "idle"), buttons)
+
+    def _paused_prompt(self, language: str, progress: Progress) -> _Reply:
+        try:
+            title = self._library.flow(progress.flow_id).title.in_language(progress.language)
+        except UnknownFlow:
+            title = progress.flow_id
+        buttons = [
+            [
+                Button(self._words.say(language, "resume"), "m:resume"),
+                Button(self._words.say(language, "leave_it"), "m:leave"),
+            ]
+        ]
+        return _one(self._words.say(language, "paused_reminder", title=title), buttons)
+
+    def _outcome(self, person: Person, reply: _Reply) -> Outcome:
+        return Outcome(tuple(reply.messages), None, person.language)
+
+
+_COMMANDS = {
+    "start": Conversations._cmd_start,
+    "flows": Conversations._cmd_flows,
+    "stop": Conversations._cmd_stop,
+    "plan": Conversations._plan,
+    "resources": Conversations._cmd_resources,
+    "help": Conversations._cmd_resources,
+    "settings": Conversations._cmd_settings,
+    "privacy": Conversations._cmd_privacy,
+}
+
+
+def _one(text: str, buttons: Sequence[Sequence[Button]] = ()) -> _Reply:
+    reply = _Reply()
+    reply.add(text, buttons)
+    return reply
+
+
+def _country(code: str | None) -> CountryResources:
+    try:
+        return lookup(code)
+    except UnknownCountry:
+        return lookup(None)
+
+
+def _flow_message(reply: Reply) -> Message:
+    buttons = tuple(
+        (Button(button.label, reply.press(button).encode()),) for button in reply.buttons
+    )
+    return Message(reply.text, buttons)
+
+
+def _response_messages(response: Response, has_flow: bool) -> tuple[Message, ...]:
+    choices = tuple(
+        (Button(choice.label, f"c:{choice.id.value}"),)
+        for choice in response.choices
+        if has_flow or choice.id.value != "resume"
+    )
+    texts = response.messages
+    last = len(texts) - 1
+    return tuple(
+        Message(text, choices if index == last else ()) for index, text in enumerate(texts)
+    )

@@ -1,0 +1,47 @@
+"""The long-lived services of one process, built once at startup from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.conversation import Conversations
+from bot.storage.session import create_engine, is_sqlite, session_factory, upgrade
+from bot.words import words
+from flows.engine import Library
+from safety.detector import rules
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What handlers need: the session factory, the flow library and the conversation service."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    library: Library
+    conversations: Conversations
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Services:
+        """Load and check every data file, prepare the database, and build the services."""
+        rules()  # a broken rule file stops the program here, not at the first message
+        library = Library.load()
+        if is_sqlite(settings.database_url):
+            # A fresh embedded database is created and upgraded on first run; PostgreSQL is
+            # upgraded by the operator with `safeplace db upgrade`.
+            await asyncio.to_thread(upgrade, settings.database_url)
+        engine = create_engine(settings.database_url)
+        sessions = session_factory(engine)
+        conversations = Conversations(sessions, library, words(), settings.default_country)
+        logger.info("services ready")
+        return cls(settings, engine, sessions, library, conversations)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

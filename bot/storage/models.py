@@ -1,0 +1,89 @@
+"""The database tables, as typed SQLAlchemy models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    """The declarative base every model derives from."""
+
+
+class Person(Base):
+    """Someone who talks to SafePlace: only ids and settings, never their words."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    language: Mapped[str] = mapped_column(String(8))
+    country: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"Person(id={self.id}, created_at={self.created_at:%Y-%m-%d})"
+
+
+class Conversation(Base):
+    """A person's progress in one exercise: flow, version, step and (encrypted) answers."""
+
+    __tablename__ = "conversation"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    flow_id: Mapped[str] = mapped_column(String(32))
+    flow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    def __repr__(self) -> str:
+        return f"Conversation(person_id={self.person_id}, flow={self.flow_id}, state={self.state})"
+
+
+class SavedItem(Base):
+    """Something a person chose to keep: a boundary, a reflection, their safety plan."""
+
+    __tablename__ = "saved_item"
+    __table_args__ = (Index("ix_saved_item_person_kind", "person_id", "kind", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    flow_id: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"SavedItem(id={self.id}, kind={self.kind}, created_at={self.created_at:%Y-%m-%d})"
+
+
+class SafetyEvent(Base):
+    """That the safety layer answered, at what level and for what: never the words."""
+
+    __tablename__ = "safety_event"
+    __table_args__ = (Index("ix_safety_event_person", "person_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"SafetyEvent(id={self.id}, level={self.level}, created_at={self.created_at})"
