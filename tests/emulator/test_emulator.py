@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import html
 import json
 import time
 import urllib.request
@@ -11,6 +12,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import (
     Bot,
     BotCommand,
@@ -41,10 +44,11 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
 )
+from telegram.helpers import escape_markdown
 from telegram.request import HTTPXRequest
 
 from emulator import TINY_PNG, BotApiEmulator, EmulatedUser
-from emulator.formatting import parse_formatted
+from emulator.formatting import parse_formatted, utf16_length
 from emulator.models import ApiError
 
 TOKEN = "123456:TEST-TOKEN"
@@ -460,6 +464,15 @@ def test_entity_offsets_count_utf16_units() -> None:
     assert entities == [{"type": "italic", "offset": 3, "length": 7}]
     with pytest.raises(ApiError, match="Can't find end of Bold"):
         parse_formatted("*open", "MarkdownV2", None)
+
+
+@given(st.text(min_size=1).filter(lambda text: text.strip() == text))
+def test_escaped_text_parses_back_to_itself_in_every_parse_mode(text: str) -> None:
+    bold, entities = parse_formatted(f"*{escape_markdown(text, version=2)}*", "MarkdownV2", None)
+    assert bold == text
+    assert entities == [{"type": "bold", "offset": 0, "length": utf16_length(text)}]
+    assert parse_formatted(f"<i>{html.escape(text)}</i>", "HTML", None)[0] == text
+    assert parse_formatted(escape_markdown(text, version=1), "Markdown", None)[0] == text
 
 
 async def test_non_text_messages_and_edits_arrive_as_updates(
