@@ -129,6 +129,7 @@ class BotApiEmulator:
         self._global_limit: _Window | None = None
         self._chat_limit: tuple[float, float] | None = None
         self._chat_windows: dict[int | str, _Window] = {}
+        self._chat_windows_cap = 10_000
         self._users: dict[int, EmulatedUser] = {}
         self._groups: dict[int, GroupChat] = {}
         self._person_ids = itertools.count(100001)
@@ -604,6 +605,7 @@ class BotApiEmulator:
         if self._chat_limit is not None and chat_id is not None:
             window = self._chat_windows.get(chat_id)
             if window is None:
+                self._forget_idle_chats(now)
                 window = self._chat_windows[chat_id] = _Window(*self._chat_limit)
             windows.append(window)
         waits = [wait for window in windows if (wait := window.retry_after(now)) is not None]
@@ -612,6 +614,17 @@ class BotApiEmulator:
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
         for window in windows:
             window.stamps.append(now)
+
+    def _forget_idle_chats(self, now: float) -> None:
+        """Drop per-chat windows with no recent sends once there are many (amortized O(1))."""
+        if len(self._chat_windows) < self._chat_windows_cap:
+            return
+        self._chat_windows = {
+            chat_id: window
+            for chat_id, window in self._chat_windows.items()
+            if window.stamps and now - window.stamps[-1] < window.seconds
+        }
+        self._chat_windows_cap = max(10_000, 2 * len(self._chat_windows))
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, waking early when the emulator closes."""

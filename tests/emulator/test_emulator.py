@@ -310,6 +310,19 @@ async def test_global_rate_limit_answers_429_beyond_the_limit(
     assert api.sent_count(person.id) == 5
 
 
+async def test_chat_rate_limit_applies_to_each_chat_separately(
+    api: BotApiEmulator, bot: Bot, person: EmulatedUser
+) -> None:
+    api.set_chat_rate_limit(1)
+    other = api.user()
+    assert await bot.send_message(person.id, "one")
+    assert await bot.send_message(other.id, "one")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(person.id, "two")
+    times = [call.at for call in api.calls]
+    assert times == sorted(times)
+
+
 async def test_bare_502_and_dropped_connections_surface_as_network_errors(
     api: BotApiEmulator, bot: Bot, person: EmulatedUser
 ) -> None:
