@@ -93,6 +93,7 @@ _MESSAGE_KINDS = (
     "new_chat_members",
     "left_chat_member",
 )
+_MEDIA_KINDS = frozenset(_MESSAGE_KINDS[1:10])
 _JSON_NAMES = {
     "reply_markup": "reply keyboard markup",
     "entities": "entities",
@@ -529,8 +530,26 @@ class BotApiState:
         record = Record(payload, from_bot=False)
         if self.retain_bodies:
             chat.messages[payload["message_id"]] = record
-        self.push_update("message", payload)
+        if chat.private or self._group_delivers(chat, payload):
+            self.push_update("message", payload)
         return record.snapshot()
+
+    def _group_delivers(self, chat: Chat, payload: dict[str, Any]) -> bool:
+        """Say whether a group message reaches the bot, which runs in privacy mode."""
+        if chat.bot_status not in {"member", "administrator"}:
+            return False
+        if chat.bot_status == "administrator":
+            return True
+        text = payload.get("text") or payload.get("caption")
+        if text is None:
+            # Service messages reach a bot in privacy mode; media without a caption does not.
+            return not _MEDIA_KINDS.intersection(payload)
+        reply = payload.get("reply_to_message") or {}
+        return (
+            text.startswith("/")
+            or f"@{self.bot_from['username']}".lower() in text.lower()
+            or (reply.get("from") or {}).get("id") == self.bot_id
+        )
 
     def text_content(self, text: str) -> dict[str, Any]:
         """Build a text message the way Telegram does, marking /commands as entities."""

@@ -525,6 +525,10 @@ async def test_bot_added_to_a_group_is_told_and_can_leave(
     assert member_update.my_chat_member is not None
     assert member_update.my_chat_member.new_chat_member.status == "member"
     assert service.message is not None and service.message.new_chat_members[0].is_bot
+    await person.send("just chatting", chat=group)
+    await person.send_command("/start", chat=group)
+    (command,) = await bot.get_updates(offset=service.update_id + 1, timeout=0)
+    assert command.message is not None and command.message.text == "/start"
     await bot.send_message(group.chat_id, "I only work in private chats.")
     assert await bot.leave_chat(group.chat_id)
     assert group.bot_status == "left"
