@@ -655,8 +655,12 @@ class BotApiState:
         markup = params.structure("reply_markup")
         if not isinstance(markup, dict):
             raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        if not markup:
+            return None  # PTB serializes InlineKeyboardMarkup([]) as {}
         if "inline_keyboard" in markup:
             _check_inline_keyboard(markup["inline_keyboard"])
+            if not any(markup["inline_keyboard"]):
+                return None  # an empty inline keyboard is how bots remove one
         elif inline_only:
             raise ApiError(400, "Bad Request: REPLY_MARKUP_INVALID")
         elif "keyboard" in markup:

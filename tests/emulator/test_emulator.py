@@ -209,8 +209,10 @@ async def test_editing_without_changes_is_refused_as_not_modified(
         await sent.edit_text("Same", reply_markup=keyboard)
     with pytest.raises(BadRequest, match="not modified"):
         await sent.edit_reply_markup(reply_markup=keyboard)
-    changed = await sent.edit_reply_markup(reply_markup=None)
+    changed = await sent.edit_reply_markup(reply_markup=InlineKeyboardMarkup([]))
     assert not isinstance(changed, bool) and changed.reply_markup is None
+    with pytest.raises(BadRequest, match="not modified"):
+        await sent.edit_reply_markup(reply_markup=None)
 
 
 async def test_long_poll_returns_promptly_and_offsets_confirm_updates(
