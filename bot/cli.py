@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--errors", action="store_true", help="also list every misread message")
     score.set_defaults(handler=_safety_score)
 
+    run = commands.add_parser("run", help="run the Telegram bot")
+    run.set_defaults(handler=_run)
+
     chat = commands.add_parser("chat", help="talk to SafePlace in the terminal")
     chat.add_argument("--person", type=int, default=-1, help="which local person to be")
     chat.add_argument("--lang", help="the language to start in (en, es)")
@@ -72,13 +75,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import BadToken, check_token, run
+    from bot.config import Settings
+
+    from bot.crypto import InvalidKey
+    from bot.services import NoEncryptionKey, cipher_for
+
+    settings = Settings.load()
+    try:
+        check_token(settings.telegram_bot_token)
+        cipher_for(settings)
+    except (BadToken, NoEncryptionKey, InvalidKey) as error:
+        print(f"safeplace run: {error}", file=sys.stderr)
+        return 2
+    run(settings)
+    return 0
+
+
 def _chat(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.chat import chat
     from bot.config import Settings
 
+    import dataclasses
+
     settings = Settings.load()
+    if not settings.encryption_key and not settings.allow_unencrypted:
+        print("(no ENCRYPTION_KEY: this terminal session stores text unencrypted, for trying out)")
+        settings = dataclasses.replace(settings, allow_unencrypted=True)
     return asyncio.run(chat(settings, person=args.person, language=args.lang))
 
 

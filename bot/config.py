@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite:///safeplace.db"
+_YES = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,12 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     default_country: str | None = None
     log_level: str = "INFO"
+    encryption_key: str | None = None
+    allow_unencrypted: bool = False
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
 
     @classmethod
     def load(
@@ -36,6 +43,12 @@ class Settings:
             database_url=values.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             default_country=(values.get("DEFAULT_COUNTRY") or "").strip().upper() or None,
             log_level=(values.get("LOG_LEVEL") or "INFO").upper(),
+            encryption_key=values.get("ENCRYPTION_KEY") or None,
+            allow_unencrypted=(values.get("ALLOW_UNENCRYPTED") or "").lower() in _YES,
+            webhook_url=values.get("WEBHOOK_URL") or None,
+            webhook_listen=values.get("WEBHOOK_LISTEN") or "127.0.0.1",
+            webhook_port=int(values.get("WEBHOOK_PORT") or 8443),
+            webhook_secret=values.get("WEBHOOK_SECRET") or None,
         )
 
 

@@ -107,6 +107,13 @@ class Conversations:
             turn = self._library.handle(progress, Text(text), await self._context(person))
             return self._outcome(person, await self._apply(session, person, turn))
 
+    async def screen_only(self, who: Who, text: str) -> Outcome:
+        """Screen text that must not move a flow (an edited message): a safety reply or nothing."""
+        assessment = screen(text, None)
+        if assessment.needs_response:
+            return await self._safety_reply(who, assessment)
+        return Outcome((), assessment)
+
     async def press(self, who: Who, data: str) -> Outcome:
         """Answer a button press; old or unknown buttons change nothing and say so gently."""
         async with self._sessions.begin() as session:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.conversation import Conversations
+from bot.crypto import Cipher, use_cipher
 from bot.storage.session import create_engine, is_sqlite, session_factory, upgrade
 from bot.words import words
 from flows.engine import Library
@@ -31,6 +32,7 @@ class Services:
     @classmethod
     async def start(cls, settings: Settings) -> Services:
         """Load and check every data file, prepare the database, and build the services."""
+        use_cipher(cipher_for(settings))
         rules()  # a broken rule file stops the program here, not at the first message
         library = Library.load()
         if is_sqlite(settings.database_url):
@@ -45,3 +47,20 @@ class Services:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+class NoEncryptionKey(RuntimeError):
+    """Neither ENCRYPTION_KEY nor explicit development mode (ALLOW_UNENCRYPTED) is set."""
+
+
+def cipher_for(settings: Settings) -> Cipher:
+    """Return the cipher for stored text; refuse to run unencrypted unless told to."""
+    if settings.encryption_key:
+        return Cipher.from_keys(settings.encryption_key)
+    if settings.allow_unencrypted:
+        return Cipher.plaintext()
+    raise NoEncryptionKey(
+        "ENCRYPTION_KEY is not set. Generate one with: "
+        'python -c "from bot.crypto import generate_key; print(generate_key())" '
+        "(or set ALLOW_UNENCRYPTED=1 for local development only)"
+    )

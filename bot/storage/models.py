@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.crypto import EncryptedText
 
 
 def utcnow() -> datetime:
@@ -44,7 +46,7 @@ class Conversation(Base):
     flow_id: Mapped[str] = mapped_column(String(32))
     flow_version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(64))
-    answers: Mapped[str] = mapped_column(Text)
+    answers: Mapped[str] = mapped_column(EncryptedText)
     language: Mapped[str] = mapped_column(String(8))
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(
@@ -65,8 +67,8 @@ class SavedItem(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     flow_id: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(Text)
-    content: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(EncryptedText)
+    content: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def __repr__(self) -> str:

@@ -12,14 +12,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
+from bot.crypto import generate_key
 from bot.services import Services
 from bot.storage.session import async_url, upgrade
 
 POSTGRES_URL = os.environ.get("SAFEPLACE_TEST_DATABASE_URL")
 
 
-def sqlite_settings(tmp_path: Path, **overrides: str) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'safeplace.db'}", **overrides)  # type: ignore[arg-type]
+TEST_KEY = generate_key()
+
+
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'safeplace.db'}", encryption_key=TEST_KEY)
 
 
 @pytest.fixture

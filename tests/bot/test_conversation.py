@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.crypto import generate_key
 from bot.conversation import Conversations, Message, Outcome, Who
 from bot.services import Services
 from bot.storage.models import Conversation, SafetyEvent, SavedItem
@@ -192,7 +193,9 @@ async def test_crisis_still_gets_resources_when_storage_is_down(tmp_path: Path) 
 
 
 async def test_the_same_service_works_on_postgresql(postgres_url: str) -> None:
-    services = await Services.start(Settings(database_url=postgres_url))
+    services = await Services.start(
+        Settings(database_url=postgres_url, encryption_key=generate_key())
+    )
     try:
         await _set_up(services.conversations)
         started = await services.conversations.press(ALEX, "f:grounding")
