@@ -1,0 +1,120 @@
+"""Build the Telegram Application: handlers, rate limiter, command menus, services."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.config import Settings
+from bot.services import Services
+from bot.words import words
+
+logger = logging.getLogger(__name__)
+
+TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
+MENU = ("flows", "resources", "plan", "stop", "settings", "privacy", "hide", "start")
+
+
+class BadToken(ValueError):
+    """A missing or malformed bot token; the message says which, never the token."""
+
+
+def check_token(token: str | None) -> str:
+    if not token:
+        raise BadToken("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    if not TOKEN_SHAPE.match(token.strip()):
+        raise BadToken("TELEGRAM_BOT_TOKEN is malformed (expected digits, a colon, then letters)")
+    return token.strip()
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """Build the Application for these settings; services start in post_init."""
+    token = check_token(settings.telegram_bot_token)
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        application.bot_data["services"] = await Services.start(settings)
+        await register_commands(application)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        services = application.bot_data.get("services")
+        if isinstance(services, Services):
+            await services.close()
+
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    new = filters.UpdateType.MESSAGE
+    application.add_handler(
+        ChatMemberHandler(handlers.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS, handlers.on_group_message))
+    application.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
+    application.add_handler(MessageHandler(private & new & filters.TEXT, handlers.on_text))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, handlers.on_edited)
+    )
+    application.add_handler(MessageHandler(private & new, handlers.on_non_text))
+    application.add_handler(CallbackQueryHandler(handlers.on_press))
+    application.add_error_handler(handlers.on_error)
+
+
+async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Register the command menu in every language the bot speaks (English as the default)."""
+    book = words()
+    for language in book.languages:
+        commands = [BotCommand(name, book.say(language, f"command_{name}")) for name in MENU]
+        code = None if language == "en" else language
+        await application.bot.set_my_commands(commands, language_code=code)
+
+
+def configure_logging(level: str) -> None:
+    """Log at the chosen level, but never let libraries log request bodies (they hold text)."""
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx and python-telegram-bot print request and response bodies at DEBUG: message text.
+    for name in ("httpx", "httpcore", "hpack", "aiosqlite", "asyncio"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("telegram", "apscheduler"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+
+
+def run(settings: Settings) -> None:
+    """Run the bot with long polling (or a webhook when WEBHOOK_URL is set) until stopped."""
+    configure_logging(settings.log_level)
+    application = build_application(settings)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

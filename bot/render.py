@@ -1,0 +1,94 @@
+"""Draw plain outgoing messages in Telegram: keyboards, length limits, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Message as TelegramMessage
+from telegram.error import NetworkError, RetryAfter, TimedOut
+
+from bot.conversation import Message
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # Telegram's limit per message, in characters
+MAX_CALLBACK_DATA = 64  # bytes
+_ATTEMPTS = 4
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+T = TypeVar("T")
+
+
+def keyboard(message: Message) -> InlineKeyboardMarkup | None:
+    """Return the inline keyboard for a message; buttons with oversized data are left out."""
+    rows = [
+        [
+            InlineKeyboardButton(button.label[:64], callback_data=button.data)
+            for button in row
+            if 0 < len(button.data.encode()) <= MAX_CALLBACK_DATA
+        ]
+        for row in message.buttons
+    ]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a text into parts of at most `limit` characters, at line breaks where possible."""
+    text = text.strip() or "…"
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return parts
+
+
+async def retrying(action: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run a Bot API call, waiting out flood limits and retrying network errors with backoff."""
+    delay = 0.5
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return await action()
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            logger.warning("flood limit on %s: waiting %.1f s", what, seconds)
+            await asyncio.sleep(seconds)
+        except (TimedOut, NetworkError) as error:
+            if attempt == _ATTEMPTS:
+                raise
+            logger.warning("%s failed (%s), retry %d", what, type(error).__name__, attempt)
+            await asyncio.sleep(delay)
+            delay *= 2
+    return await action()
+
+
+async def send(bot: Bot, chat_id: int, messages: Sequence[Message]) -> list[TelegramMessage]:
+    """Send messages in order; a long text is split, its keyboard goes under the last part."""
+    sent: list[TelegramMessage] = []
+    for message in messages:
+        parts = split_text(message.text)
+        for index, part in enumerate(parts):
+            markup = keyboard(message) if index == len(parts) - 1 else None
+            sent.append(
+                await retrying(
+                    lambda part=part, markup=markup: bot.send_message(  # type: ignore[misc]
+                        chat_id,
+                        part,
+                        reply_markup=markup,
+                        protect_content=message.protect,
+                        link_preview_options=NO_PREVIEW,
+                    ),
+                    "sendMessage",
+                )
+            )
+    return sent
