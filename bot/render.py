@@ -81,11 +81,11 @@ async def send(bot: Bot, chat_id: int, messages: Sequence[Message]) -> list[Tele
             markup = keyboard(message) if index == len(parts) - 1 else None
             sent.append(
                 await retrying(
-                    lambda part=part, markup=markup: bot.send_message(  # type: ignore[misc]
+                    lambda part=part, markup=markup, protect=message.protect: bot.send_message(  # type: ignore[misc]
                         chat_id,
                         part,
                         reply_markup=markup,
-                        protect_content=message.protect,
+                        protect_content=protect,
                         link_preview_options=NO_PREVIEW,
                     ),
                     "sendMessage",

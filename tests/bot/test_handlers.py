@@ -260,6 +260,7 @@ def test_run_without_a_token_is_a_one_line_error() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
         capture_output=True,
+        check=False,
         text=True,
         env={"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": ""},
         cwd="/",
@@ -273,6 +274,7 @@ def test_run_with_a_malformed_token_is_a_one_line_error() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
         capture_output=True,
+        check=False,
         text=True,
         env={"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": "not a token"},
         cwd="/",
