@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,11 +39,38 @@ class Button:
 
 @dataclass(frozen=True)
 class Message:
-    """One outgoing message; `protect` asks Telegram to block forwarding and saving."""
+    """One outgoing message; `protect` asks Telegram to block forwarding and saving.
+
+    With `photo` (PNG bytes) the text is the photo's caption; `silent` sends it without a
+    notification sound.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     protect: bool = False
+    photo: bytes | None = None
+    silent: bool = False
+
+
+class Extension(Protocol):
+    """A feature that adds commands, buttons and typed answers (e.g. daily check-ins).
+
+    Every method gets the unit of work's session and the person, and returns the messages to
+    send, or None when the input is not its own.
+    """
+
+    commands: frozenset[str]
+    prefix: str  # its buttons' callback data start with "<prefix>:"
+
+    async def command(
+        self, session: AsyncSession, person: Person, name: str, argument: str
+    ) -> list[Message]: ...
+
+    async def press(self, session: AsyncSession, person: Person, value: str) -> list[Message]: ...
+
+    async def text(
+        self, session: AsyncSession, person: Person, text: str
+    ) -> list[Message] | None: ...
 
 
 @dataclass(frozen=True)
@@ -81,11 +109,17 @@ class Conversations:
         library: Library,
         words: Words,
         default_country: str | None = None,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         self._sessions = sessions
         self._library = library
         self._words = words
         self._default_country = default_country
+        self._extensions = list(extensions)
+
+    def extend(self, extension: Extension) -> None:
+        """Add a feature's commands, buttons and typed answers."""
+        self._extensions.append(extension)
 
     # -- entry points ------------------------------------------------------------------
 
@@ -98,6 +132,10 @@ class Conversations:
             person, new = await self._person(session, who)
             if new:
                 return self._outcome(person, self._welcome(person))
+            for extension in self._extensions:
+                handled = await extension.text(session, person, text)
+                if handled is not None:
+                    return self._outcome(person, _Reply(handled))
             current = await conversations.load_progress(session, person.id, for_update=True)
             if current is None:
                 return self._outcome(person, self._idle(person.language))
@@ -125,6 +163,10 @@ class Conversations:
         """Run a slash command (without the slash), e.g. "flows" or "resources de"."""
         async with self._sessions.begin() as session:
             person, new = await self._person(session, who)
+            for extension in self._extensions:
+                if name in extension.commands:
+                    messages = await extension.command(session, person, name, argument)
+                    return self._outcome(person, _Reply(messages))
             handler = _COMMANDS.get(name)
             if handler is None:
                 return self._outcome(person, self._idle(person.language))
@@ -171,6 +213,9 @@ class Conversations:
         if engine_press is not None:
             return await self._flow_press(session, person, engine_press)
         kind, _, value = data.partition(":")
+        for extension in self._extensions:
+            if kind == extension.prefix:
+                return _Reply(await extension.press(session, person, value))
         if kind == "f":
             return await self._start_flow(session, person, value)
         if kind == "c":

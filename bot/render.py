@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Telegram's limit per message, in characters
 MAX_CALLBACK_DATA = 64  # bytes
+MAX_CAPTION = 1024
 _ATTEMPTS = 4
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 T = TypeVar("T")
@@ -76,19 +77,42 @@ async def send(bot: Bot, chat_id: int, messages: Sequence[Message]) -> list[Tele
     """Send messages in order; a long text is split, its keyboard goes under the last part."""
     sent: list[TelegramMessage] = []
     for message in messages:
+        if message.photo is not None:
+            sent.append(await _send_photo(bot, chat_id, message))
+            continue
         parts = split_text(message.text)
         for index, part in enumerate(parts):
             markup = keyboard(message) if index == len(parts) - 1 else None
-            sent.append(
-                await retrying(
-                    lambda part=part, markup=markup, protect=message.protect: bot.send_message(  # type: ignore[misc]
-                        chat_id,
-                        part,
-                        reply_markup=markup,
-                        protect_content=protect,
-                        link_preview_options=NO_PREVIEW,
-                    ),
-                    "sendMessage",
-                )
-            )
+            sent.append(await _send_text(bot, chat_id, part, markup, message))
     return sent
+
+
+async def _send_photo(bot: Bot, chat_id: int, message: Message) -> TelegramMessage:
+    caption = split_text(message.text, MAX_CAPTION)[0]
+    return await retrying(
+        lambda: bot.send_photo(
+            chat_id,
+            photo=message.photo,
+            caption=caption,
+            reply_markup=keyboard(message),
+            protect_content=message.protect,
+            disable_notification=message.silent,
+        ),
+        "sendPhoto",
+    )
+
+
+async def _send_text(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, message: Message
+) -> TelegramMessage:
+    return await retrying(
+        lambda: bot.send_message(
+            chat_id,
+            text,
+            reply_markup=markup,
+            protect_content=message.protect,
+            disable_notification=message.silent,
+            link_preview_options=NO_PREVIEW,
+        ),
+        "sendMessage",
+    )

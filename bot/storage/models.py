@@ -89,3 +89,36 @@ class SafetyEvent(Base):
 
     def __repr__(self) -> str:
         return f"SafetyEvent(id={self.id}, level={self.level}, created_at={self.created_at})"
+
+
+class ChatMessage(Base):
+    """The id of a recent message in a person's chat (theirs or the bot's), for /hide.
+
+    Ids only, never content; pruned once Telegram no longer lets the bot delete them (48 h).
+    """
+
+    __tablename__ = "chat_message"
+    __table_args__ = (Index("ix_chat_message_person_sent", "person_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"ChatMessage(person_id={self.person_id}, message_id={self.message_id})"
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update already handled, so a redelivery has no second effect."""
+
+    __tablename__ = "processed_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+    def __repr__(self) -> str:
+        return f"ProcessedUpdate(update_id={self.update_id})"
