@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "processed_update",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("replied", sa.Boolean(), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("update_id"),
     )
