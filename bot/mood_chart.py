@@ -196,8 +196,7 @@ def render_mood_chart(
 
     if labels.note:
         note = face.fit(labels.note, 300 * unit)
-        text_right = right
-        marker_x = text_right - face.width(note) - 16 * unit
+        marker_x = right - face.width(note) - 16 * unit
         _marker(draw, marker_x, 26 * unit, True, unit)
         face.draw(draw, note, (marker_x + 14 * unit, 26 * unit), anchor="left")
 
