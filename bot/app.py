@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -12,19 +13,25 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot import handlers
 from bot.config import Settings
+from bot.retention import clean_up
 from bot.services import Services
 from bot.words import words
 
 logger = logging.getLogger(__name__)
 
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
-MENU = ("flows", "resources", "plan", "stop", "settings", "privacy", "hide", "start")
+MENU = (
+    "flows", "resources", "plan", "stop", "settings", "privacy", "export", "forget", "hide",
+    "start",
+)  # fmt: skip
+CLEAN_UP_SECONDS = 3600
 
 
 class BadToken(ValueError):
@@ -44,8 +51,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     token = check_token(settings.telegram_bot_token)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        application.bot_data["services"] = await Services.start(settings)
+        services = await Services.start(settings)
+        application.bot_data["services"] = services
         await register_commands(application)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(
+                _clean_up, interval=CLEAN_UP_SECONDS, first=60, name="retention"
+            )
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         services = application.bot_data.get("services")
@@ -63,6 +75,11 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     )
     add_handlers(application)
     return application
+
+
+async def _clean_up(context: ContextTypes.DEFAULT_TYPE) -> None:
+    services = context.application.bot_data["services"]
+    await clean_up(services.sessions, services.settings, datetime.now(UTC))
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]

@@ -23,6 +23,11 @@ class Settings:
     log_level: str = "INFO"
     encryption_key: str | None = None
     allow_unencrypted: bool = False
+    hide_message: str = "🌱"
+    flood_messages: int = 12
+    flood_seconds: float = 10.0
+    safety_event_retention_days: int = 90
+    conversation_retention_days: int = 90
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
@@ -45,6 +50,11 @@ class Settings:
             log_level=(values.get("LOG_LEVEL") or "INFO").upper(),
             encryption_key=values.get("ENCRYPTION_KEY") or None,
             allow_unencrypted=(values.get("ALLOW_UNENCRYPTED") or "").lower() in _YES,
+            hide_message=values.get("HIDE_MESSAGE") or "🌱",
+            flood_messages=int(values.get("FLOOD_MESSAGES") or 12),
+            flood_seconds=float(values.get("FLOOD_SECONDS") or 10),
+            safety_event_retention_days=int(values.get("SAFETY_EVENT_RETENTION_DAYS") or 90),
+            conversation_retention_days=int(values.get("CONVERSATION_RETENTION_DAYS") or 90),
             webhook_url=values.get("WEBHOOK_URL") or None,
             webhook_listen=values.get("WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=int(values.get("WEBHOOK_PORT") or 8443),

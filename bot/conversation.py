@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage import conversations, events, items, people
+from bot.storage import conversations, events, items, messages, people, updates
 from bot.storage.models import Person
 from bot.words import Words
 from flows.engine import Keep, Library, Press, Progress, Reply, Text, Turn, UnknownFlow
@@ -49,6 +50,7 @@ class Message:
     buttons: tuple[tuple[Button, ...], ...] = ()
     protect: bool = False
     photo: bytes | None = None
+    document: tuple[str, bytes] | None = None  # (file name, contents)
     silent: bool = False
 
 
@@ -88,6 +90,7 @@ class Who:
 
     telegram_id: int
     language_code: str | None = None
+    update_id: int | None = None  # Telegram's, to act once on a redelivered update
 
 
 @dataclass
@@ -110,12 +113,14 @@ class Conversations:
         words: Words,
         default_country: str | None = None,
         extensions: Sequence[Extension] = (),
+        retention: Mapping[str, str] | None = None,
     ) -> None:
         self._sessions = sessions
         self._library = library
         self._words = words
         self._default_country = default_country
         self._extensions = list(extensions)
+        self._retention = dict(retention or {"conversation_days": "90", "safety_days": "90"})
 
     def extend(self, extension: Extension) -> None:
         """Add a feature's commands, buttons and typed answers."""
@@ -130,6 +135,9 @@ class Conversations:
             return await self._safety_reply(who, assessment)
         async with self._sessions.begin() as session:
             person, new = await self._person(session, who)
+            repeat = await self._repeat(session, person, who)
+            if repeat is not None:
+                return repeat
             if new:
                 return self._outcome(person, self._welcome(person))
             for extension in self._extensions:
@@ -156,6 +164,9 @@ class Conversations:
         """Answer a button press; old or unknown buttons change nothing and say so gently."""
         async with self._sessions.begin() as session:
             person, _ = await self._person(session, who)
+            repeat = await self._repeat(session, person, who)
+            if repeat is not None:
+                return repeat
             reply = await self._press(session, person, data)
             return self._outcome(person, reply)
 
@@ -163,6 +174,9 @@ class Conversations:
         """Run a slash command (without the slash), e.g. "flows" or "resources de"."""
         async with self._sessions.begin() as session:
             person, new = await self._person(session, who)
+            repeat = await self._repeat(session, person, who)
+            if repeat is not None:
+                return repeat
             for extension in self._extensions:
                 if name in extension.commands:
                     messages = await extension.command(session, person, name, argument)
@@ -187,6 +201,9 @@ class Conversations:
             async with self._sessions.begin() as session:
                 person, _ = await self._person(session, who)
                 language, country_code = person.language, person.country
+                delivery = await updates.claim_update(session, who.update_id)
+                if delivery is updates.Delivery.REPLIED:
+                    return Outcome((), assessment, language)  # answered already: never twice
                 await events.record_safety_event(session, person.id, assessment)
                 has_plan = await items.latest_item(session, person.id, SAFETY_PLAN) is not None
                 has_flow = await conversations.set_paused(session, person.id, True)
@@ -321,9 +338,49 @@ class Conversations:
         return _one(text, buttons)
 
     async def _cmd_privacy(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
-        return _one(self._words.say(person.language, "privacy"))
+        return _one(self._words.say(person.language, "privacy", **self._retention))
 
     # -- pieces ------------------------------------------------------------------------
+
+    async def _repeat(self, session: AsyncSession, person: Person, who: Who) -> Outcome | None:
+        """Claim the update; for a redelivered one, act on nothing and at most re-show where we are."""
+        delivery = await updates.claim_update(session, who.update_id)
+        if delivery is updates.Delivery.NEW:
+            return None
+        logger.info("update %s delivered again (%s)", who.update_id, delivery.value)
+        if delivery is updates.Delivery.REPLIED:
+            return self._outcome(person, _Reply())
+        # Acted on, but the reply may never have gone out: show where the person is now.
+        current = await conversations.load_progress(session, person.id)
+        if current is None or current[1]:
+            return self._outcome(person, self._idle(person.language))
+        turn = self._library.resume(current[0], await self._context(person))
+        return self._outcome(person, _Reply([_flow_message(reply) for reply in turn.replies]))
+
+    async def delivered(
+        self, who: Who, chat_id: int, message_ids: Sequence[int], *, replied: bool = True
+    ) -> None:
+        """Record that replies went out, and the chat's new message ids (for /hide)."""
+        async with self._sessions.begin() as session:
+            if replied and who.update_id is not None:
+                await updates.mark_replied(session, who.update_id)
+            person = await people.find_person(session, who.telegram_id)
+            if person is not None and message_ids:
+                await messages.remember_messages(session, person.id, chat_id, message_ids)
+
+    async def recent_message_ids(self, who: Who, since: datetime) -> list[tuple[int, int]]:
+        """Return the chat's (chat_id, message_id) pairs still deletable, for /hide."""
+        async with self._sessions.begin() as session:
+            person = await people.find_person(session, who.telegram_id)
+            if person is None:
+                return []
+            return await messages.recent_message_ids(session, person.id, since)
+
+    async def forget_message_ids(self, who: Who) -> None:
+        async with self._sessions.begin() as session:
+            person = await people.find_person(session, who.telegram_id)
+            if person is not None:
+                await messages.forget_messages(session, person.id)
 
     async def _person(self, session: AsyncSession, who: Who) -> tuple[Person, bool]:
         language = self._words.language(who.language_code)

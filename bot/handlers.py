@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import cast
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -12,12 +14,15 @@ from telegram.ext import ContextTypes
 
 from bot.conversation import Conversations, Message, Outcome, Who
 from bot.render import retrying, send
+from bot.retention import DELETABLE_FOR
 from bot.services import Services
 from bot.words import words
+from safety import screen
 
 logger = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
 
 
 def services_of(context: Context) -> Services:
@@ -28,7 +33,7 @@ def services_of(context: Context) -> Services:
 def _who(update: Update) -> Who:
     user = update.effective_user
     assert user is not None
-    return Who(user.id, user.language_code)
+    return Who(user.id, user.language_code, update.update_id)
 
 
 def _private(update: Update) -> bool:
@@ -37,9 +42,32 @@ def _private(update: Update) -> bool:
 
 
 async def _answer(update: Update, context: Context, outcome: Outcome) -> None:
+    """Send the outcome, then record that it went out and the chat's new message ids."""
     chat = update.effective_chat
-    if chat is not None and outcome.messages:
-        await send(context.bot, chat.id, outcome.messages)
+    if chat is None or update.effective_user is None:
+        return
+    sent = await send(context.bot, chat.id, outcome.messages) if outcome.messages else []
+    incoming = update.effective_message
+    ids = [message.message_id for message in sent]
+    if incoming is not None and update.callback_query is None:
+        ids.insert(0, incoming.message_id)
+    try:
+        await services_of(context).conversations.delivered(_who(update), chat.id, ids)
+    except (SQLAlchemyError, OSError) as error:
+        # The person already has their answer; only /hide's list and dedupe lose an entry.
+        logger.warning("could not record delivery (%s)", type(error).__name__)
+
+
+def _flooded(update: Update, context: Context, text: str) -> bool:
+    """Return True when this person is over their limit and the message is not a risk."""
+    user = update.effective_user
+    if user is None:
+        return False
+    gate = services_of(context).flood
+    if gate.allow(user.id):
+        return False
+    # Crisis and concern messages are never dropped, however many came before.
+    return not screen(text, None).needs_response
 
 
 async def on_command(update: Update, context: Context) -> None:
@@ -49,6 +77,12 @@ async def on_command(update: Update, context: Context) -> None:
         return
     word, _, argument = message.text.partition(" ")
     name = word[1:].split("@")[0].lower()
+    if name == "hide":
+        await hide(update, context)
+        return
+    if _flooded(update, context, ""):
+        await _calm(update, context)
+        return
     conversations = services_of(context).conversations
     await _answer(update, context, await conversations.command(_who(update), name, argument))
 
@@ -59,8 +93,57 @@ async def on_text(update: Update, context: Context) -> None:
     if message is None or not _private(update):
         return
     text = message.text or message.caption or ""
+    if _flooded(update, context, text):
+        await _calm(update, context)
+        return
     conversations: Conversations = services_of(context).conversations
     await _answer(update, context, await conversations.text(_who(update), text))
+
+
+async def _calm(update: Update, context: Context) -> None:
+    """Answer a burst once, calmly; the rest of the burst is read but not answered."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or not services_of(context).flood.first_refusal(user.id):
+        return
+    language = words().language(user.language_code)
+    await send(context.bot, chat.id, [Message(words().say(language, "flood"))])
+
+
+async def hide(update: Update, context: Context) -> None:
+    """Quick exit: delete what the bot may still delete here, then leave one neutral message."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or message is None or update.effective_user is None:
+        return
+    services = services_of(context)
+    who = _who(update)
+    since = datetime.now(UTC) - DELETABLE_FOR
+    try:
+        known = await services.conversations.recent_message_ids(who, since)
+    except (SQLAlchemyError, OSError) as error:
+        logger.warning("hide without the stored ids (%s)", type(error).__name__)
+        known = []
+    ids = sorted({message_id for chat_id, message_id in known if chat_id == chat.id}
+                 | {message.message_id})  # fmt: skip
+    for start in range(0, len(ids), DELETE_BATCH):
+        batch = ids[start : start + DELETE_BATCH]
+        try:
+            await retrying(lambda batch=batch: context.bot.delete_messages(chat.id, batch),
+                           "deleteMessages")  # fmt: skip
+        except BadRequest:  # some were already gone or too old: delete the rest one by one
+            for message_id in batch:
+                try:
+                    await context.bot.delete_message(chat.id, message_id)
+                except TelegramError:
+                    pass
+    logger.info("hide deleted up to %d messages", len(ids))
+    neutral = await send(context.bot, chat.id, [Message(services.settings.hide_message)])
+    try:
+        await services.conversations.forget_message_ids(who)
+        await services.conversations.delivered(who, chat.id, [m.message_id for m in neutral])
+    except (SQLAlchemyError, OSError) as error:
+        logger.warning("could not update ids after hide (%s)", type(error).__name__)
 
 
 async def on_edited(update: Update, context: Context) -> None:

@@ -80,6 +80,9 @@ async def send(bot: Bot, chat_id: int, messages: Sequence[Message]) -> list[Tele
         if message.photo is not None:
             sent.append(await _send_photo(bot, chat_id, message))
             continue
+        if message.document is not None:
+            sent.append(await _send_document(bot, chat_id, message, *message.document))
+            continue
         parts = split_text(message.text)
         for index, part in enumerate(parts):
             markup = keyboard(message) if index == len(parts) - 1 else None
@@ -115,4 +118,20 @@ async def _send_text(
             link_preview_options=NO_PREVIEW,
         ),
         "sendMessage",
+    )
+
+
+async def _send_document(
+    bot: Bot, chat_id: int, message: Message, filename: str, contents: bytes
+) -> TelegramMessage:
+    return await retrying(
+        lambda: bot.send_document(
+            chat_id,
+            document=contents,
+            filename=filename,
+            caption=split_text(message.text, MAX_CAPTION)[0],
+            protect_content=message.protect,
+            disable_notification=message.silent,
+        ),
+        "sendDocument",
     )

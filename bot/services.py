@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.conversation import Conversations
 from bot.crypto import Cipher, use_cipher
+from bot.flood import FloodGate
+from bot.privacy import Privacy
 from bot.storage.session import create_engine, is_sqlite, session_factory, upgrade
 from bot.words import words
 from flows.engine import Library
@@ -28,6 +30,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     library: Library
     conversations: Conversations
+    privacy: Privacy
+    flood: FloodGate
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -41,9 +45,18 @@ class Services:
             await asyncio.to_thread(upgrade, settings.database_url)
         engine = create_engine(settings.database_url)
         sessions = session_factory(engine)
-        conversations = Conversations(sessions, library, words(), settings.default_country)
+        retention = {
+            "conversation_days": str(settings.conversation_retention_days),
+            "safety_days": str(settings.safety_event_retention_days),
+        }
+        conversations = Conversations(
+            sessions, library, words(), settings.default_country, retention=retention
+        )
+        privacy = Privacy(words())
+        conversations.extend(privacy)
         logger.info("services ready")
-        return cls(settings, engine, sessions, library, conversations)
+        flood = FloodGate(settings.flood_messages, settings.flood_seconds)
+        return cls(settings, engine, sessions, library, conversations, privacy, flood)
 
     async def close(self) -> None:
         await self.engine.dispose()
