@@ -78,7 +78,6 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from bot.app import BadToken, check_token, run
     from bot.config import Settings
-
     from bot.crypto import InvalidKey
     from bot.services import NoEncryptionKey, cipher_for
 
@@ -95,11 +94,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     import asyncio
+    import dataclasses
 
     from bot.chat import chat
     from bot.config import Settings
-
-    import dataclasses
 
     settings = Settings.load()
     if not settings.encryption_key and not settings.allow_unencrypted:
