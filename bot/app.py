@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.config import Settings
+from bot.ordering import PerChatOrder
 from bot.retention import clean_up
 from bot.services import Services
 from bot.words import words
@@ -32,6 +33,7 @@ MENU = (
     "start",
 )  # fmt: skip
 CLEAN_UP_SECONDS = 3600
+CONCURRENT_UPDATES = 32  # different people at once; each person's updates stay in order
 
 
 class BadToken(ValueError):
@@ -64,15 +66,19 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         if isinstance(services, Services):
             await services.close()
 
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
+        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
     )
+    if settings.send_rate_limit > 0:
+        # Telegram allows about 30 messages per second per bot overall.
+        limiter = AIORateLimiter(overall_max_rate=settings.send_rate_limit, max_retries=3)
+        builder = builder.rate_limiter(limiter)
+    application = builder.build()
     add_handlers(application)
     return application
 

@@ -23,6 +23,7 @@ class Settings:
     log_level: str = "INFO"
     encryption_key: str | None = None
     allow_unencrypted: bool = False
+    send_rate_limit: float = 30.0
     hide_message: str = "🌱"
     flood_messages: int = 12
     flood_seconds: float = 10.0
@@ -32,6 +33,10 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str | None = None
+    checkin_rate_limit: float = 25.0
+    checkin_grace_minutes: int = 120
+    checkin_first_line: str | None = None
+    checkin_pass_seconds: float = 60.0
 
     @classmethod
     def load(
@@ -50,6 +55,7 @@ class Settings:
             log_level=(values.get("LOG_LEVEL") or "INFO").upper(),
             encryption_key=values.get("ENCRYPTION_KEY") or None,
             allow_unencrypted=(values.get("ALLOW_UNENCRYPTED") or "").lower() in _YES,
+            send_rate_limit=float(values.get("SEND_RATE_LIMIT") or 30),
             hide_message=values.get("HIDE_MESSAGE") or "🌱",
             flood_messages=int(values.get("FLOOD_MESSAGES") or 12),
             flood_seconds=float(values.get("FLOOD_SECONDS") or 10),
@@ -59,6 +65,10 @@ class Settings:
             webhook_listen=values.get("WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=int(values.get("WEBHOOK_PORT") or 8443),
             webhook_secret=values.get("WEBHOOK_SECRET") or None,
+            checkin_rate_limit=float(values.get("CHECKIN_RATE_LIMIT") or 25),
+            checkin_grace_minutes=int(values.get("CHECKIN_GRACE_MINUTES") or 120),
+            checkin_first_line=values.get("CHECKIN_FIRST_LINE") or None,
+            checkin_pass_seconds=float(values.get("CHECKIN_PASS_SECONDS") or 60),
         )
 
 

@@ -363,7 +363,7 @@ class Conversations:
         """Record that replies went out, and the chat's new message ids (for /hide)."""
         async with self._sessions.begin() as session:
             if replied and who.update_id is not None:
-                await updates.mark_replied(session, who.update_id)
+                await updates.mark_replied(session, [who.update_id])
             person = await people.find_person(session, who.telegram_id)
             if person is not None and message_ids:
                 await messages.remember_messages(session, person.id, chat_id, message_ids)

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.conversation import Conversations, Message, Outcome, Who
+from bot.delivery import Delivered
 from bot.render import retrying, send
 from bot.retention import DELETABLE_FOR
 from bot.services import Services
@@ -51,11 +52,9 @@ async def _answer(update: Update, context: Context, outcome: Outcome) -> None:
     ids = [message.message_id for message in sent]
     if incoming is not None and update.callback_query is None:
         ids.insert(0, incoming.message_id)
-    try:
-        await services_of(context).conversations.delivered(_who(update), chat.id, ids)
-    except (SQLAlchemyError, OSError) as error:
-        # The person already has their answer; only /hide's list and dedupe lose an entry.
-        logger.warning("could not record delivery (%s)", type(error).__name__)
+    services_of(context).deliveries.add(
+        Delivered(update.effective_user.id, chat.id, update.update_id, tuple(ids))
+    )
 
 
 def _flooded(update: Update, context: Context, text: str) -> bool:
@@ -119,6 +118,7 @@ async def hide(update: Update, context: Context) -> None:
     services = services_of(context)
     who = _who(update)
     since = datetime.now(UTC) - DELETABLE_FOR
+    await services.deliveries.flush()  # the newest ids may still be waiting to be written
     try:
         known = await services.conversations.recent_message_ids(who, since)
     except (SQLAlchemyError, OSError) as error:
@@ -141,7 +141,9 @@ async def hide(update: Update, context: Context) -> None:
     neutral = await send(context.bot, chat.id, [Message(services.settings.hide_message)])
     try:
         await services.conversations.forget_message_ids(who)
-        await services.conversations.delivered(who, chat.id, [m.message_id for m in neutral])
+        services.deliveries.add(
+            Delivered(who.telegram_id, chat.id, None, tuple(m.message_id for m in neutral))
+        )
     except (SQLAlchemyError, OSError) as error:
         logger.warning("could not update ids after hide (%s)", type(error).__name__)
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.conversation import Conversations
 from bot.crypto import Cipher, use_cipher
+from bot.delivery import DeliveryLog
 from bot.flood import FloodGate
 from bot.privacy import Privacy
 from bot.storage.session import create_engine, is_sqlite, session_factory, upgrade
@@ -32,6 +33,7 @@ class Services:
     conversations: Conversations
     privacy: Privacy
     flood: FloodGate
+    deliveries: DeliveryLog
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -56,9 +58,11 @@ class Services:
         conversations.extend(privacy)
         logger.info("services ready")
         flood = FloodGate(settings.flood_messages, settings.flood_seconds)
-        return cls(settings, engine, sessions, library, conversations, privacy, flood)
+        deliveries = DeliveryLog(sessions)
+        return cls(settings, engine, sessions, library, conversations, privacy, flood, deliveries)
 
     async def close(self) -> None:
+        await self.deliveries.close()
         await self.engine.dispose()
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Conversation
+from bot.storage.models import Conversation, utcnow
 from flows.engine import Progress
 
 
@@ -19,46 +19,52 @@ async def load_progress(
     With `for_update`, the row stays locked until the unit of work ends (PostgreSQL), so two
     processes never advance the same person at once.
     """
-    query = select(Conversation).where(Conversation.person_id == person_id)
+    query = select(
+        Conversation.flow_id,
+        Conversation.flow_version,
+        Conversation.state,
+        Conversation.answers,
+        Conversation.language,
+        Conversation.paused,
+    ).where(Conversation.person_id == person_id)
     if for_update:
         query = query.with_for_update()
-    row = await session.scalar(query)
+    row = (await session.execute(query)).first()
     if row is None:
         return None
-    progress = Progress(
-        row.flow_id, row.flow_version, row.state, json.loads(row.answers), row.language
-    )
-    return progress, row.paused
+    flow_id, version, state, answers, language, paused = row
+    return Progress(flow_id, version, state, json.loads(answers), language), paused
 
 
 async def save_progress(
     session: AsyncSession, person_id: int, progress: Progress | None, *, paused: bool = False
 ) -> None:
     """Store the person's progress; None clears it (the exercise ended or was stopped)."""
-    row = await session.get(Conversation, person_id)
     if progress is None:
-        if row is not None:
-            await session.delete(row)
+        await clear_progress(session, person_id)
         return
-    answers = json.dumps(dict(progress.answers), ensure_ascii=False)
-    if row is None:
-        row = Conversation(person_id=person_id)
-        session.add(row)
-    row.flow_id = progress.flow_id
-    row.flow_version = progress.version
-    row.state = progress.state
-    row.answers = answers
-    row.language = progress.language
-    row.paused = paused
+    values = {
+        "flow_id": progress.flow_id,
+        "flow_version": progress.version,
+        "state": progress.state,
+        "answers": json.dumps(dict(progress.answers), ensure_ascii=False),
+        "language": progress.language,
+        "paused": paused,
+        "updated_at": utcnow(),
+    }
+    result = await session.execute(
+        update(Conversation).where(Conversation.person_id == person_id).values(**values)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        await session.execute(insert(Conversation).values(person_id=person_id, **values))
 
 
 async def set_paused(session: AsyncSession, person_id: int, paused: bool) -> bool:
     """Mark the current exercise paused or not; return whether there was one."""
-    row = await session.get(Conversation, person_id)
-    if row is None:
-        return False
-    row.paused = paused
-    return True
+    result = await session.execute(
+        update(Conversation).where(Conversation.person_id == person_id).values(paused=paused)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def clear_progress(session: AsyncSession, person_id: int) -> None:

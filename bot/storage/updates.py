@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ProcessedUpdate
@@ -20,21 +23,34 @@ class Delivery(enum.Enum):
 
 
 async def claim_update(session: AsyncSession, update_id: int | None) -> Delivery:
-    """Claim an update inside the unit of work that acts on it, so both commit together."""
+    """Claim an update inside the unit of work that acts on it, so both commit together.
+
+    One round trip in the common case: insert unless present, and see whether it was.
+    """
     if update_id is None:
         return Delivery.NEW
-    seen = await session.get(ProcessedUpdate, update_id)
-    if seen is not None:
-        return Delivery.REPLIED if seen.replied else Delivery.PENDING
-    session.add(ProcessedUpdate(update_id=update_id, replied=False))
-    await session.flush()
-    return Delivery.NEW
-
-
-async def mark_replied(session: AsyncSession, update_id: int) -> None:
-    await session.execute(
-        update(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id).values(replied=True)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ProcessedUpdate)
+        .values(update_id=update_id, replied=False)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id)
     )
+    if (await session.execute(statement)).first() is not None:
+        return Delivery.NEW
+    replied = await session.scalar(
+        select(ProcessedUpdate.replied).where(ProcessedUpdate.update_id == update_id)
+    )
+    return Delivery.REPLIED if replied else Delivery.PENDING
+
+
+async def mark_replied(session: AsyncSession, update_ids: Iterable[int]) -> None:
+    ids = list(update_ids)
+    if ids:
+        await session.execute(
+            update(ProcessedUpdate).where(ProcessedUpdate.update_id.in_(ids)).values(replied=True)
+        )
 
 
 async def prune_updates(session: AsyncSession, before: datetime) -> int:
