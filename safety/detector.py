@@ -123,8 +123,12 @@ def _capped(
 
 
 def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
+    # Categories count only from real readings; a signal names itself by rule in any_of.
     present_categories = {
-        category.value for match in found.values() for category in match.categories
+        category.value
+        for match in found.values()
+        if match.level is not Level.NONE
+        for category in match.categories
     }
     present_rules = {rule_id.partition(".")[2] for rule_id in found}
     extra: list[Match] = []

@@ -29,6 +29,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _SPLIT = re.compile(r"[^\w@$!|]+")
 _INTERIOR_LEET = re.compile(r"(?<=[a-z])[0134578@$!|]+(?=[a-z])")
 _LEADING_LEET = re.compile(r"^[$5](?=[a-z]{3})")
+_TRAILING_LEET = re.compile(r"(?<=[a-z]{3})[0134578]{1,2}$")
 _EDGE_SYMBOLS = re.compile(r"^[@$!|_]+|[@$!|_]+$")
 _REPEATS = re.compile(r"(.)\1+")
 _CACHE_LIMIT = 200_000
@@ -135,6 +136,7 @@ def _decode_leet(word: str) -> str:
     if not any(ch.isalpha() for ch in word):
         return word
     word = _INTERIOR_LEET.sub(lambda m: m.group(0).translate(_LEET), word)
+    word = _TRAILING_LEET.sub(lambda m: m.group(0).translate(_LEET), word)
     # Anything still not a letter or digit is a separator the splitter let through.
     return re.sub(r"[@$!|]", "", word)
 

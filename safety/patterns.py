@@ -35,7 +35,7 @@ _MAX_GAP = 8
 _FUZZY_MIN_LENGTH = 6
 _SWAP_MIN_LENGTH = 4
 _FUZZY_MAX_LENGTH = 30  # longer "words" are spelled-out runs or noise; mending them is quadratic
-_TOKEN = re.compile(r"\.\.\.|\.\.\d+|[()\[\]|?]|@[a-z_]+|[^\s()\[\]|?]+")
+_TOKEN = re.compile(r"\.\.\.|\.\.\d+|[()\[\]|?#]|@[a-z_]+|[^\s()\[\]|?#]+")
 
 
 class PatternError(ValueError):
@@ -480,7 +480,7 @@ def _key_of(word: str) -> str:
 #   (kill|end) it       one of the alternatives          [really]     optional words
 #   (so|really)?        optional alternatives            [a|the]      the same
 #   @self               any phrase of the group "self"   ..2          up to two other words
-#   ...                 up to three other words
+#   ...                 up to three other words      #            any number ("20", "500mg")
 # Words are folded like the message (case, accents, apostrophes, repeated letters), so
 # "don't" and "dont" are the same word. Compiled regexes only ever see single-space-separated
 # words, and every gap is bounded, so no pattern can backtrack catastrophically.
@@ -544,6 +544,9 @@ class _Compiler:
                 items.append(node)
             elif token == "?":
                 raise PatternError("'?' follows nothing optional; put it after ( )")
+            elif token == "#":
+                items.append(("number",))
+                i += 1
             elif token == "...":
                 items.append(("gap", 3))
                 i += 1
@@ -598,6 +601,8 @@ class _Compiler:
             return re.escape(str(node[1])) + "[^ ]* "
         if kind == "gap":
             return f"(?:[^ ]+ ){{0,{node[1]}}}"
+        if kind == "number":
+            return "[0-9][0-9a-z]* "
         if kind == "opt":
             return f"(?:{self._regex(node[1])})?"
         if kind == "alt":
@@ -623,7 +628,7 @@ def _keys(node: _Node) -> frozenset[str] | None:
         return frozenset({_key_of(node[1])})
     if kind == "prefix":
         return None
-    if kind in ("gap", "opt"):
+    if kind in ("gap", "opt", "number"):
         return None
     if kind == "alt":
         union: set[str] = set()
