@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from safety.assessment import Assessment, Category, Level, Match
 from safety.normalize import fold, split_words
-from safety.patterns import Pattern, RuleSet, load_rules, segmenter
+from safety.patterns import RuleSet, load_rules, segmenter
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +62,11 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
 
     exceptions = [
         (*match.span(), ruleset.caps[id(pattern)])
-        for pattern in _candidates(probes, ruleset.exceptions_by_key, ruleset.exceptions_unkeyed)
+        for pattern in ruleset.exception_index.candidates(probes)
         for match in pattern.regex.finditer(subject)
     ]
     found: dict[str, Match] = {}
-    for pattern in _candidates(probes, ruleset.by_key, ruleset.unkeyed):
+    for pattern in ruleset.rule_index.candidates(probes):
         rule = ruleset.rules[pattern.owner]
         current = found.get(rule.id)
         if current is not None and current.level is rule.level:
@@ -88,18 +88,6 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
     matches = list(found.values())
     matches.extend(_combinations(ruleset, found))
     return _assessment(_apply_contexts(ruleset, matches), language)
-
-
-def _candidates(
-    probes: set[str], by_key: dict[str, tuple[Pattern, ...]], unkeyed: tuple[Pattern, ...]
-) -> list[Pattern]:
-    chosen: dict[int, Pattern] = {}
-    for key in probes & by_key.keys():
-        for pattern in by_key[key]:
-            chosen[id(pattern)] = pattern
-    for pattern in unkeyed:
-        chosen[id(pattern)] = pattern
-    return sorted(chosen.values(), key=lambda pattern: pattern.owner)
 
 
 def _capped(

@@ -50,6 +50,7 @@ class Pattern:
     source: str
     regex: re.Pattern[str]
     keys: frozenset[str] | None
+    requires: tuple[frozenset[str], ...] = ()  # every set must meet a message's word keys
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,37 @@ class Language:
     contexts: tuple[Context, ...] = ()
 
 
+class PatternIndex:
+    """Finds the patterns worth running on a message from the message's word keys.
+
+    Checking word keys costs set operations in C; running a regular expression costs a scan
+    of the text, so most patterns never get that far.
+    """
+
+    def __init__(self, patterns: Iterable[Pattern]) -> None:
+        self.patterns = sorted(patterns, key=lambda pattern: pattern.owner)
+        by_key: dict[str, set[int]] = {}
+        unkeyed: set[int] = set()
+        for number, pattern in enumerate(self.patterns):
+            if pattern.keys is None:
+                unkeyed.add(number)
+                continue
+            for key in pattern.keys:
+                by_key.setdefault(key, set()).add(number)
+        self._by_key = {key: frozenset(numbers) for key, numbers in by_key.items()}
+        self._unkeyed = frozenset(unkeyed)
+
+    def candidates(self, probes: set[str]) -> list[Pattern]:
+        """Return, in rule order, the patterns whose every required word could be present."""
+        numbers = self._unkeyed.union(*(self._by_key[key] for key in probes & self._by_key.keys()))
+        patterns = self.patterns
+        return [
+            patterns[number]
+            for number in sorted(numbers)
+            if all(not needed.isdisjoint(probes) for needed in patterns[number].requires)
+        ]
+
+
 @dataclass
 class RuleSet:
     """Every language's rules plus the word index that picks which patterns to run."""
@@ -116,11 +148,9 @@ class RuleSet:
     canon: WordCanon
     vocabulary: frozenset[str] = frozenset()
     rules: dict[str, Rule] = field(default_factory=dict)
-    by_key: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
-    unkeyed: tuple[Pattern, ...] = ()
+    rule_index: PatternIndex = field(default_factory=lambda: PatternIndex([]))
     caps: dict[int, Level] = field(default_factory=dict)
-    exceptions_by_key: dict[str, tuple[Pattern, ...]] = field(default_factory=dict)
-    exceptions_unkeyed: tuple[Pattern, ...] = ()
+    exception_index: PatternIndex = field(default_factory=lambda: PatternIndex([]))
     combinations: tuple[Combination, ...] = ()
     contexts: tuple[Context, ...] = ()
 
@@ -167,6 +197,16 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
         for word in split_words(fold(entry))
     ]
     canon = WordCanon(_typo_mender(fuzzy_words))
+    # The languages' most common words (their `detect` lists) make poor index keys: a pattern
+    # keyed on "mein" or "the" would be tried on nearly every message.
+    _COMMON_KEYS.clear()
+    _COMMON_KEYS.update(
+        _key_of(canon(word))
+        for _, data in raw_files
+        for entry in data.get("detect") or []
+        if isinstance(entry, str)
+        for word in split_words(fold(entry))
+    )
     vocabulary: set[str] = set()
     languages: dict[str, Language] = {}
     for path, data in raw_files:
@@ -390,10 +430,8 @@ def _patterns(
 
 
 def _index(ruleset: RuleSet, problems: list[str]) -> None:
-    by_key: dict[str, list[Pattern]] = {}
-    unkeyed: list[Pattern] = []
-    exceptions_by_key: dict[str, list[Pattern]] = {}
-    exceptions_unkeyed: list[Pattern] = []
+    rule_patterns: list[Pattern] = []
+    exception_patterns: list[Pattern] = []
     combinations: list[Combination] = []
     contexts: list[Context] = []
     for language in ruleset.languages.values():
@@ -401,10 +439,10 @@ def _index(ruleset: RuleSet, problems: list[str]) -> None:
         for rule in language.rules:
             ruleset.rules[rule.id] = rule
             for pattern in rule.patterns:
-                _add(pattern, by_key, unkeyed)
+                rule_patterns.append(pattern)
         for exception in language.exceptions:
             ruleset.caps[id(exception.pattern)] = exception.cap
-            _add(exception.pattern, exceptions_by_key, exceptions_unkeyed)
+            exception_patterns.append(exception.pattern)
         combinations.extend(language.combinations)
     for combination in combinations:
         for name in combination.all_of + combination.any_of:
@@ -414,24 +452,14 @@ def _index(ruleset: RuleSet, problems: list[str]) -> None:
                 problems.append(
                     f"combination {combination.id!r} names unknown rule or category {name!r}"
                 )
-    ruleset.by_key = {key: tuple(patterns) for key, patterns in by_key.items()}
-    ruleset.unkeyed = tuple(unkeyed)
-    ruleset.exceptions_by_key = {k: tuple(v) for k, v in exceptions_by_key.items()}
-    ruleset.exceptions_unkeyed = tuple(exceptions_unkeyed)
+    ruleset.rule_index = PatternIndex(rule_patterns)
+    ruleset.exception_index = PatternIndex(exception_patterns)
     ruleset.combinations = tuple(combinations)
     ruleset.contexts = tuple(contexts)
     for context in contexts:
         for name in context.all_of + context.none_of:
             if f"{context.language}.{name}" not in ruleset.rules:
                 problems.append(f"context {context.id!r} names unknown rule {name!r}")
-
-
-def _add(pattern: Pattern, by_key: dict[str, list[Pattern]], unkeyed: list[Pattern]) -> None:
-    if pattern.keys is None:
-        unkeyed.append(pattern)
-        return
-    for key in pattern.keys:
-        by_key.setdefault(key, []).append(pattern)
 
 
 _SEGMENT_MAX = 60
@@ -504,7 +532,10 @@ class _Compiler:
         keys = _keys(node)
         if keys is not None and "" in keys:
             keys = None
-        return Pattern(owner, source, re.compile(regex), keys)
+        requires = tuple(
+            needed for needed in _required_keys(node) if "" not in needed and needed != keys
+        )
+        return Pattern(owner, source, re.compile(regex), keys, requires)
 
     def parse(self, source: str) -> _Node:
         tokens = _TOKEN.findall(source.strip())
@@ -646,6 +677,23 @@ def _keys(node: _Node) -> frozenset[str] | None:
     return best
 
 
-def _rarity(keys: frozenset[str]) -> tuple[int, int]:
-    # Longer keys are rarer in chat text; fewer keys mean fewer patterns to try.
-    return (min(len(key) for key in keys), -len(keys))
+def _required_keys(node: _Node) -> list[frozenset[str]]:
+    """Return the key sets of every required part of a pattern: a match meets them all."""
+    if node[0] != "seq":
+        keys = _keys(node)
+        return [] if keys is None else [keys]
+    found: list[frozenset[str]] = []
+    for item in node[1]:
+        keys = _keys(item)
+        if keys is not None:
+            found.append(keys)
+    return found
+
+
+_COMMON_KEYS: set[str] = set()
+
+
+def _rarity(keys: frozenset[str]) -> tuple[int, int, int]:
+    # Sets without the languages' commonest words first; then longer keys, which are rarer in
+    # chat text; then fewer keys, which mean fewer patterns to try.
+    return (-len(keys & _COMMON_KEYS), min(len(key) for key in keys), -len(keys))
