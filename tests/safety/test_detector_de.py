@@ -169,7 +169,7 @@ def test_german_idioms_fiction_news_resolved_past_and_negation_are_none(text: st
         ("ich kann nicht mehr, ich will literally sterben", Level.CRISIS),
         ("my dad schlägt mich jeden abend", Level.CRISIS),
         ("ich will mich killen ngl", Level.CRISIS),
-        ("bin so done mit allem, alles ist sinnlos", Level.CONCERN),
+        ("ich fühl mich so empty, alles ist sinnlos", Level.CONCERN),
         ("lol ich sterbe 😂 das meme ist zu gut", Level.NONE),
         ("this song is killing me, die bridge ist so gut", Level.NONE),
     ],
