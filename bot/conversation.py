@@ -20,7 +20,14 @@ from bot.storage.models import Person
 from bot.words import Words
 from flows.engine import Keep, Library, Press, Progress, Reply, Text, Turn, UnknownFlow
 from safety import Assessment, screen
-from safety.resources import CountryResources, UnknownCountry, countries, format_text, lookup
+from safety.resources import (
+    CountryResources,
+    UnknownCountry,
+    countries,
+    format_text,
+    lookup,
+    suggest_country,
+)
 from safety.responses import Response, respond
 
 logger = logging.getLogger(__name__)
@@ -384,9 +391,9 @@ class Conversations:
 
     async def _person(self, session: AsyncSession, who: Who) -> tuple[Person, bool]:
         language = self._words.language(who.language_code)
-        return await people.get_or_create_person(
-            session, who.telegram_id, language, self._default_country
-        )
+        # A best guess from the app's language ("de-AT" → Austria), offered first and changeable.
+        country = suggest_country(who.language_code) or self._default_country
+        return await people.get_or_create_person(session, who.telegram_id, language, country)
 
     async def _context(self, person: Person) -> Mapping[str, str]:
         return {"crisis_lines": format_text(_country(person.country or self._default_country))}
@@ -417,7 +424,13 @@ class Conversations:
         return _one(self._words.say(person.language, "choose_language"), [buttons])
 
     def _country_question(self, person: Person) -> _Reply:
-        return self._country_picker(person.language, "k", "choose_country")
+        reply = self._country_picker(person.language, "k", "choose_country")
+        if person.country:
+            guess = _country(person.country)
+            first = (Button(guess.name, f"k:{guess.code}"),)
+            message = reply.messages[0]
+            reply.messages[0] = Message(message.text, (first, *message.buttons))
+        return reply
 
     def _country_picker(self, language: str, prefix: str, key: str) -> _Reply:
         choices = [Button(country.name, f"{prefix}:{country.code}") for country in countries()]
