@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
-from bot.crypto import generate_key
 from bot.conversation import Conversations, Message, Outcome, Who
+from bot.crypto import generate_key
 from bot.services import Services
 from bot.storage.models import Conversation, SafetyEvent, SavedItem
-from bot.storage.session import create_engine, session_factory
 from bot.words import words
 from flows.engine import Library
 from safety import Level
@@ -183,11 +181,19 @@ async def test_progress_survives_a_restart(sqlite_settings_at: Settings) -> None
     assert resumed.messages and not resumed.messages[0].text.startswith("That button")
 
 
-async def test_crisis_still_gets_resources_when_storage_is_down(tmp_path: Path) -> None:
-    broken = create_engine(f"sqlite:///{tmp_path / 'missing' / 'no.db'}")
-    conversations = Conversations(session_factory(broken), Library.load(), words(), "US")
+class _DownDatabase:
+    """A session factory whose database cannot be reached, as when PostgreSQL is down."""
+
+    def begin(self) -> object:
+        raise OperationalError("connect", {}, ConnectionRefusedError("database is down"))
+
+    def __call__(self) -> object:
+        return self.begin()
+
+
+async def test_crisis_still_gets_resources_when_storage_is_down() -> None:
+    conversations = Conversations(_DownDatabase(), Library.load(), words(), "US")  # type: ignore[arg-type]
     outcome = await conversations.text(ALEX, "i took all my pills an hour ago")
-    await broken.dispose()
     assert outcome.assessment is not None and outcome.assessment.level is Level.CRISIS
     assert any("911" in text for text in _texts(outcome))
 
