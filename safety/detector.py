@@ -8,12 +8,21 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from safety.assessment import Assessment, Category, Level, Match
+from safety.classifier import classifier
 from safety.normalize import fold, split_words
 from safety.patterns import RuleSet, load_rules, segmenter
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"
+LEARNED = "learned"  # the rule name of a reading by the learned layer
+SURE_CRISIS = 0.8
+# When the learned layer hears risk but cannot say which kind, the reply is the general one.
+_FALLBACK_CATEGORIES = {
+    Level.CRISIS: (Category.SUICIDE,),
+    Level.CONCERN: (Category.DISTRESS,),
+}
+SUPPORTED_LANGUAGES = frozenset({"en", "es", "de", "fr"})
 
 
 @lru_cache(maxsize=1)
@@ -38,8 +47,9 @@ def screen(text: str, lang: str | None = None) -> Assessment:
 
 
 def _language_or_default(lang: str | None) -> str:
+    # Never touches the rules: this runs when loading them is what failed.
     code = (lang or "").strip().lower()[:2]
-    return code if code in rules().languages else DEFAULT_LANGUAGE
+    return code if code in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
 def words_of(ruleset: RuleSet, text: str) -> list[str]:
@@ -83,11 +93,33 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
                 found[rule.id] = current
             if level is rule.level:
                 break
-    if not found:
-        return Assessment(Level.NONE, (), language)
     matches = list(found.values())
     matches.extend(_combinations(ruleset, found))
-    return _assessment(_apply_contexts(ruleset, matches), language)
+    matches = _apply_contexts(ruleset, matches)
+    # Where an exception explains the words (an idiom, fiction, news, a stated denial), the
+    # rules have the last word; elsewhere the learned layer may read more than they do.
+    if not exceptions:
+        learned = _learned(words, matches, language)
+        if learned is not None:
+            matches.append(learned)
+    if not matches:
+        return Assessment(Level.NONE, (), language)
+    return _assessment(matches, language)
+
+
+def _learned(words: list[str], matches: list[Match], language: str) -> Match | None:
+    """Return the learned layer's reading when it is higher than the rules'; else None."""
+    model = classifier()
+    if model is None:
+        return None
+    reading = model.read(words)
+    ruled = max((match.level.rank for match in matches), default=0)
+    if reading.level.rank <= ruled:
+        return None
+    if ruled == Level.CONCERN.rank and reading.crisis < SURE_CRISIS:
+        return None  # the rules read this closely; overrule them only when the model is sure
+    categories = reading.categories or _FALLBACK_CATEGORIES[reading.level]
+    return Match(LEARNED, reading.level, categories, language, "")
 
 
 def _capped(
