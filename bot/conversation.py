@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -19,7 +19,7 @@ from bot.storage import conversations, events, items, messages, people, updates
 from bot.storage.models import Person
 from bot.words import Words
 from flows.engine import Keep, Library, Press, Progress, Reply, Text, Turn, UnknownFlow
-from safety import Assessment, screen
+from safety import Assessment, Level, screen
 from safety.resources import (
     CountryResources,
     UnknownCountry,
@@ -33,6 +33,7 @@ from safety.responses import Response, respond
 logger = logging.getLogger(__name__)
 
 GROUNDING = "grounding"
+PENDING = "_pending"  # an answer held while a concern reply interrupted the exercise
 SAFETY_PLAN = "safety_plan"
 COUNTRIES_PER_ROW = 3
 
@@ -139,7 +140,7 @@ class Conversations:
         """Screen a typed message first; then let the running exercise, if any, answer it."""
         assessment = screen(text, None)
         if assessment.needs_response:
-            return await self._safety_reply(who, assessment)
+            return await self._safety_reply(who, assessment, text)
         async with self._sessions.begin() as session:
             person, new = await self._person(session, who)
             repeat = await self._repeat(session, person, who)
@@ -199,7 +200,9 @@ class Conversations:
 
     # -- safety ------------------------------------------------------------------------
 
-    async def _safety_reply(self, who: Who, assessment: Assessment) -> Outcome:
+    async def _safety_reply(
+        self, who: Who, assessment: Assessment, answer: str | None = None
+    ) -> Outcome:
         """Answer crisis or concern language; works from defaults if storage is down."""
         language = self._words.language(who.language_code or assessment.language)
         country_code = self._default_country
@@ -213,7 +216,7 @@ class Conversations:
                     return Outcome((), assessment, language)  # answered already: never twice
                 await events.record_safety_event(session, person.id, assessment)
                 has_plan = await items.latest_item(session, person.id, SAFETY_PLAN) is not None
-                has_flow = await conversations.set_paused(session, person.id, True)
+                has_flow = await self._pause(session, person, assessment, answer)
         except (SQLAlchemyError, OSError) as error:
             # The safety screen never depends on storage: answer from the defaults.
             logger.error("storage failed during a safety reply (%s)", type(error).__name__)
@@ -287,8 +290,41 @@ class Conversations:
         current = await conversations.load_progress(session, person.id, for_update=True)
         if current is None:
             return self._flow_menu(person.language, "no_saved_resume")
-        turn = self._library.resume(current[0], await self._context(person))
+        progress = current[0]
+        context = await self._context(person)
+        pending = progress.answers.get(PENDING)
+        if pending is None:
+            turn = self._library.resume(progress, context)
+        else:
+            # The words that were interrupted become the answer they were meant to be.
+            answers = {k: v for k, v in progress.answers.items() if k != PENDING}
+            turn = self._library.handle(replace(progress, answers=answers), Text(pending), context)
         return await self._apply(session, person, turn)
+
+    async def _pause(
+        self, session: AsyncSession, person: Person, assessment: Assessment, answer: str | None
+    ) -> bool:
+        """Pause the running exercise; return whether there was one.
+
+        A concern typed as an answer is kept and used if the person resumes, so nothing they
+        wrote is lost. A crisis is not kept: the exercise would echo those words back.
+        """
+        current = await conversations.load_progress(session, person.id, for_update=True)
+        if current is None:
+            return False
+        progress = current[0]
+        keep = answer is not None and assessment.level is Level.CONCERN and self._asks(progress)
+        if keep:
+            progress = replace(progress, answers={**progress.answers, PENDING: answer})
+        await conversations.save_progress(session, person.id, progress, paused=True)
+        return True
+
+    def _asks(self, progress: Progress) -> bool:
+        try:
+            state = self._library.flow(progress.flow_id).states.get(progress.state)
+        except UnknownFlow:
+            return False
+        return state is not None and state.ask is not None
 
     async def _start_flow(self, session: AsyncSession, person: Person, flow_id: str) -> _Reply:
         try:

@@ -212,3 +212,31 @@ async def test_the_same_service_works_on_postgresql(postgres_url: str) -> None:
         assert resumed.messages[-1].buttons == step.messages[-1].buttons
     finally:
         await services.close()
+
+
+async def test_a_concern_typed_as_an_answer_is_kept_for_when_the_person_resumes(
+    services: Services,
+) -> None:
+    conversations = services.conversations
+    await _set_up(conversations)
+    started = await conversations.press(ALEX, "f:self_compassion")
+    intro = await conversations.press(ALEX, _button(started, "Start"))
+    asked = intro.messages[-1].text
+    concern = await conversations.text(ALEX, "i feel so worthless, i hate myself")
+    assert concern.assessment is not None and concern.assessment.level is Level.CONCERN
+    resumed = await conversations.press(ALEX, _button(concern, "Keep going here"))
+    assert resumed.messages[-1].text != asked
+    async with services.sessions() as session:
+        row = await session.scalar(select(Conversation))
+    assert row is not None and "worthless" in row.answers and "_pending" not in row.answers
+
+
+async def test_a_crisis_typed_as_an_answer_is_not_echoed_back_later(services: Services) -> None:
+    conversations = services.conversations
+    await _set_up(conversations)
+    started = await conversations.press(ALEX, "f:self_compassion")
+    intro = await conversations.press(ALEX, _button(started, "Start"))
+    asked = intro.messages[-1].text
+    crisis = await conversations.text(ALEX, "i want to kill myself")
+    resumed = await conversations.press(ALEX, _button(crisis, "Keep going here"))
+    assert resumed.messages[-1].text == asked

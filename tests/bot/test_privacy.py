@@ -53,7 +53,7 @@ async def test_export_sends_everything_as_a_json_file(bot: Running) -> None:  # 
     intro = await replies(sam)
     await sam.press(last_with_buttons(intro), "Start")
     await replies(sam)
-    await sam.send("i always ruin things")
+    await sam.send("i forgot my friend's birthday again")
     await replies(sam)
     await sam.send_command("/export")
     messages = await replies(sam)
@@ -61,7 +61,7 @@ async def test_export_sends_everything_as_a_json_file(bot: Running) -> None:  # 
     assert document.protect_content
     payload = json.loads(document.file.data)  # type: ignore[union-attr]
     assert payload["person"]["country"] == "DE"
-    assert "i always ruin things" in json.dumps(payload["current_exercise"])
+    assert "birthday" in json.dumps(payload["current_exercise"])
 
 
 async def test_forget_after_confirmation_leaves_no_row_about_the_person(bot: Running) -> None:  # noqa: F811
