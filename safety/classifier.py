@@ -56,7 +56,10 @@ class Classifier:
         category_threshold: float,
     ) -> None:
         self._intercepts = tuple(intercepts)
-        self._weights = weights
+        # Feature names in the file are "w:word" and "b:first_second"; here a word is its own key
+        # and a pair is "first second", as the detector's words never hold a space.
+        self._rows = {_key(name): row for name, row in weights.items()}
+        self._levels = {key: row[: len(CLASSES)] for key, row in self._rows.items()}
         self._categories = tuple(categories)
         self._crisis = crisis_threshold
         self._at_risk = at_risk_threshold
@@ -92,28 +95,45 @@ class Classifier:
 
     def read(self, words: Sequence[str]) -> Reading:
         """Return the level (and, above none, the likely categories) for these words."""
-        weights = self._weights
-        found = [weights[name] for name in set(features(words)) if name in weights]
-        scores = [self._intercepts[k] + sum(row[k] for row in found) for k in range(len(CLASSES))]
+        levels = self._levels
+        keys = {*words, *(f"{first} {second}" for first, second in pairwise(words))}
+        present = [key for key in keys if key in levels]
+        scores = list(self._intercepts[: len(CLASSES)])
+        for key in present:
+            none, concern, crisis = levels[key]
+            scores[0] += none
+            scores[1] += concern
+            scores[2] += crisis
         top = max(scores)
         exps = [math.exp(score - top) for score in scores]
         total = sum(exps)
-        concern, crisis = exps[1] / total, exps[2] / total
-        at_risk = concern + crisis
-        if crisis > self._crisis:
+        concern_p, crisis_p = exps[1] / total, exps[2] / total
+        at_risk = concern_p + crisis_p
+        if crisis_p > self._crisis:
             level = Level.CRISIS
         elif at_risk > self._at_risk:
             level = Level.CONCERN
         else:
-            return Reading(Level.NONE, crisis, at_risk, ())
+            return Reading(Level.NONE, crisis_p, at_risk, ())
         offset = len(CLASSES)
+        sums = [
+            self._intercepts[offset + j] + sum(self._rows[key][offset + j] for key in present)
+            for j in range(len(self._categories))
+        ]
         categories = tuple(
             category
-            for j, category in enumerate(self._categories)
-            if _sigmoid(self._intercepts[offset + j] + sum(row[offset + j] for row in found))
-            > self._category
+            for category, score in zip(self._categories, sums, strict=True)
+            if _sigmoid(score) > self._category
         )
-        return Reading(level, crisis, at_risk, categories)
+        return Reading(level, crisis_p, at_risk, categories)
+
+
+def _key(name: str) -> str:
+    kind, _, rest = name.partition(":")
+    if kind == "b":
+        first, _, second = rest.partition("_")
+        return f"{first} {second}"
+    return rest
 
 
 def _sigmoid(value: float) -> float:

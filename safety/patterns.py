@@ -128,16 +128,22 @@ class PatternIndex:
                 by_key.setdefault(key, set()).add(number)
         self._by_key = {key: frozenset(numbers) for key, numbers in by_key.items()}
         self._unkeyed = frozenset(unkeyed)
+        self._requires = [pattern.requires for pattern in self.patterns]
 
     def candidates(self, probes: set[str]) -> list[Pattern]:
         """Return, in rule order, the patterns whose every required word could be present."""
-        numbers = self._unkeyed.union(*(self._by_key[key] for key in probes & self._by_key.keys()))
+        by_key = self._by_key
+        numbers = self._unkeyed.union(*[by_key[key] for key in probes & by_key.keys()])
         patterns = self.patterns
-        return [
-            patterns[number]
-            for number in sorted(numbers)
-            if all(not needed.isdisjoint(probes) for needed in patterns[number].requires)
-        ]
+        requires = self._requires
+        chosen: list[Pattern] = []
+        for number in sorted(numbers):
+            for needed in requires[number]:
+                if needed.isdisjoint(probes):
+                    break
+            else:
+                chosen.append(patterns[number])
+        return chosen
 
 
 @dataclass
