@@ -444,8 +444,7 @@ def _index(ruleset: RuleSet, problems: list[str]) -> None:
         contexts.extend(language.contexts)
         for rule in language.rules:
             ruleset.rules[rule.id] = rule
-            for pattern in rule.patterns:
-                rule_patterns.append(pattern)
+            rule_patterns.extend(rule.patterns)
         for exception in language.exceptions:
             ruleset.caps[id(exception.pattern)] = exception.cap
             exception_patterns.append(exception.pattern)
