@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot import handlers
+from bot.checkins import on_check_in_pass
 from bot.config import Settings
 from bot.ordering import PerChatOrder
 from bot.retention import clean_up
@@ -29,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{5,}$")
 MENU = (
-    "flows", "resources", "plan", "stop", "settings", "privacy", "export", "forget", "hide",
-    "start",
+    "flows", "resources", "plan", "checkin", "mood", "stop", "settings", "privacy", "export",
+    "forget", "hide", "start",
 )  # fmt: skip
 CLEAN_UP_SECONDS = 3600
 CONCURRENT_UPDATES = 32  # different people at once; each person's updates stay in order
@@ -60,6 +61,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             application.job_queue.run_repeating(
                 _clean_up, interval=CLEAN_UP_SECONDS, first=60, name="retention"
             )
+            if settings.checkin_pass_seconds > 0:
+                application.job_queue.run_repeating(
+                    on_check_in_pass,
+                    interval=settings.checkin_pass_seconds,
+                    first=settings.checkin_pass_seconds,
+                    name="check-ins",
+                )
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         services = application.bot_data.get("services")

@@ -54,7 +54,10 @@ async def _answer(services: Services, who: Who, line: str, buttons: list[Button]
 def _show(outcome: Outcome, write: Callable[[str], object]) -> list[Button]:
     numbered: list[Button] = []
     for message in outcome.messages:
-        write(f"SafePlace: {message.text}\n")
+        if message.photo is not None:  # a terminal shows no image: its caption says it all
+            write(f"SafePlace: {message.text} (chart image)\n")
+        else:
+            write(f"SafePlace: {message.text}\n")
         for row in message.buttons:
             for button in row:
                 numbered.append(button)

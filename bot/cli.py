@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     flows_graph.add_argument("-o", "--output", type=Path, required=True, help=".dot/.svg/.png")
     flows_graph.add_argument("--lang", help="the language of the texts (default: the first)")
     flows_graph.set_defaults(handler=_flows_graph)
+
+    checkins = commands.add_parser("checkins", help="daily check-ins")
+    checkins_commands = checkins.add_subparsers(metavar="COMMAND")
+    send_due = checkins_commands.add_parser("send-due", help="send the check-ins due now, once")
+    send_due.add_argument("--at", help="ISO-8601 instant to act as now (default: now; naive: UTC)")
+    send_due.set_defaults(handler=_checkins_send_due)
     return parser
 
 
@@ -104,6 +110,38 @@ def _chat(args: argparse.Namespace) -> int:
         print("(no ENCRYPTION_KEY: this terminal session stores text unencrypted, for trying out)")
         settings = dataclasses.replace(settings, allow_unencrypted=True)
     return asyncio.run(chat(settings, person=args.person, language=args.lang))
+
+
+def _checkins_send_due(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.app import BadToken, check_token
+    from bot.checkins import run_pass
+    from bot.config import Settings
+    from bot.crypto import InvalidKey
+    from bot.services import NoEncryptionKey, cipher_for
+
+    at = None
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            print(
+                f"safeplace checkins send-due: --at {args.at!r} is not ISO-8601", file=sys.stderr
+            )
+            return 2
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    settings = Settings.load()
+    try:
+        check_token(settings.telegram_bot_token)
+        cipher_for(settings)
+    except (BadToken, NoEncryptionKey, InvalidKey) as error:
+        print(f"safeplace checkins send-due: {error}", file=sys.stderr)
+        return 2
+    report = asyncio.run(run_pass(settings, at))
+    print(report.describe())
+    return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

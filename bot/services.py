@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.checkins import CheckIns
 from bot.config import Settings
 from bot.conversation import Conversations
 from bot.crypto import Cipher, use_cipher
@@ -34,6 +35,7 @@ class Services:
     privacy: Privacy
     flood: FloodGate
     deliveries: DeliveryLog
+    checkins: CheckIns
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -56,10 +58,15 @@ class Services:
         )
         privacy = Privacy(words())
         conversations.extend(privacy)
+        checkins = CheckIns.from_settings(sessions, words(), settings)
+        conversations.extend(checkins)
         logger.info("services ready")
         flood = FloodGate(settings.flood_messages, settings.flood_seconds)
         deliveries = DeliveryLog(sessions)
-        return cls(settings, engine, sessions, library, conversations, privacy, flood, deliveries)
+        return cls(
+            settings, engine, sessions, library, conversations, privacy, flood, deliveries,
+            checkins=checkins,
+        )  # fmt: skip
 
     async def close(self) -> None:
         await self.deliveries.close()

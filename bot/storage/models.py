@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+)
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -123,3 +133,81 @@ class ProcessedUpdate(Base):
 
     def __repr__(self) -> str:
         return f"ProcessedUpdate(update_id={self.update_id})"
+
+
+class CheckInSchedule(Base):
+    """A person's daily check-in settings, and the next UTC instant one is due.
+
+    `next_due_at` is NULL while check-ins are off or not set up, so the due query only ever
+    sees people who asked for them. `awaiting` names the typed answer the bot asked for
+    ("time", "zone", "quiet", "pause", "note"), kept here because several processes share it.
+    """
+
+    __tablename__ = "check_in_schedule"
+    __table_args__ = (
+        Index("ix_check_in_schedule_due", "next_due_at", "id"),
+        Index("ix_check_in_schedule_follow_up", "follow_up_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), unique=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    local_time: Mapped[str | None] = mapped_column(String(5))  # "21:30" on the local clock
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # "Europe/Berlin", "UTC+05:45"
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    silent: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    muted_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    awaiting: Mapped[str | None] = mapped_column(String(16))
+    awaiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    awaiting_check_in_id: Mapped[int | None] = mapped_column(Integer)
+    awaiting_tries: Mapped[int] = mapped_column(Integer, default=0)
+    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    follow_up_offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    crisis_seen_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckInSchedule(id={self.id}, person_id={self.person_id}, enabled={self.enabled}, "
+            f"next_due_at={self.next_due_at})"
+        )
+
+
+class CheckIn(Base):
+    """One daily check-in: claimed, then sent; the mood (1-5) and a short note once answered.
+
+    A row in state "claimed" is the promise to send it: a pass that dies before sending leaves
+    it behind, and the next pass sends it (within the grace period) or lets it go.
+    """
+
+    __tablename__ = "check_in"
+    __table_args__ = (
+        Index("ix_check_in_person_day", "person_id", "day"),
+        Index("ix_check_in_state_claimed", "state", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    day: Mapped[date] = mapped_column(Date)  # the person's local day it was due on
+    state: Mapped[str] = mapped_column(String(8))  # claimed, sent, failed
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    mood: Mapped[int | None] = mapped_column(SmallInteger)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckIn(id={self.id}, person_id={self.person_id}, day={self.day}, "
+            f"state={self.state})"
+        )
