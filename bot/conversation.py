@@ -376,9 +376,10 @@ class Conversations:
                 Button(self._words.say(person.language, "settings_country"), "s:country"),
             ]
         ]
-        text = self._words.say(person.language, "settings_intro", language=person.language,
-                               country=name)  # fmt: skip
-        return _one(text, buttons)
+        # Words.say's first parameter is also called `language`, so this template, whose field
+        # has that name, is filled here: passing language= to say() raised TypeError.
+        template = self._words.say(person.language, "settings_intro")
+        return _one(template.format(language=person.language, country=name), buttons)
 
     async def _cmd_privacy(self, session: AsyncSession, person: Person, argument: str) -> _Reply:
         return _one(self._words.say(person.language, "privacy", **self._retention))

@@ -38,8 +38,34 @@ def _who(update: Update) -> Who:
 
 
 def _private(update: Update) -> bool:
+    """Return whether this is a person's own private chat with the bot.
+
+    In Telegram a private chat's id is the person's user id; an update that says otherwise
+    (a forged webhook call) must not make the bot write into someone else's chat.
+    """
     chat = update.effective_chat
-    return chat is not None and chat.type == ChatType.PRIVATE
+    user = update.effective_user
+    return (
+        chat is not None
+        and user is not None
+        and chat.type == ChatType.PRIVATE
+        and chat.id == user.id
+    )
+
+
+def _typed(text: str | None) -> str:
+    """Return the text with lone surrogates replaced by U+FFFD, as bot.crypto stores it.
+
+    Half a UTF-16 pair can arrive in an update but can be neither stored nor sent back to
+    Telegram, and a flow may read an answer back in its next step.
+    """
+    if not text:
+        return ""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 async def _answer(update: Update, context: Context, outcome: Outcome) -> None:
@@ -74,7 +100,7 @@ async def on_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not message.text or not _private(update):
         return
-    word, _, argument = message.text.partition(" ")
+    word, _, argument = _typed(message.text).partition(" ")
     name = word[1:].split("@")[0].lower()
     if name == "hide":
         await hide(update, context)
@@ -91,7 +117,7 @@ async def on_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not _private(update):
         return
-    text = message.text or message.caption or ""
+    text = _typed(message.text or message.caption)
     if _flooded(update, context, text):
         await _calm(update, context)
         return
@@ -154,7 +180,7 @@ async def on_edited(update: Update, context: Context) -> None:
     if message is None or not _private(update):
         return
     outcome = await services_of(context).conversations.screen_only(
-        _who(update), message.text or message.caption or ""
+        _who(update), _typed(message.text or message.caption)
     )
     await _answer(update, context, outcome)
 
