@@ -30,6 +30,11 @@ C = Category
         ("ma vie vaut plus la peine, je veux en finir", C.SUICIDE),
         ("j'ai écrit ma lettre d'adieu, elle est sur mon bureau", C.SUICIDE),
         ("j3 v41s m3 tu3r", C.SUICIDE),
+        ("j'ai le goût de mourir", C.SUICIDE),
+        ("chu pu capable, j'vais m'tuer", C.SUICIDE),
+        ("g envi de mourir", C.SUICIDE),
+        ("quand tu liras ce message je serai déjà partie", C.SUICIDE),
+        ("je suis debout sur les rails, le train arrive", C.SUICIDE),
     ],
 )
 def test_french_suicidal_intent_is_crisis(text: str, category: Category) -> None:
@@ -78,6 +83,8 @@ def test_french_medical_emergency_is_crisis(text: str) -> None:
         "il m a etranglée tout à l heure, j'ai peur qu'il recommence",
         "mon chum dit qu'il va me tuer si je pars",
         "mon ex sait ou j habite maintenant",
+        "je suis planquée chez la voisine, il me cherche partout",
+        "un type me suit dans le métro depuis tout à l'heure",
     ],
 )
 def test_french_danger_from_another_person_is_crisis(text: str) -> None:
@@ -155,6 +162,10 @@ def test_french_method_question_next_to_distress_is_crisis(text: str) -> None:
         ("il me rabaisse tout le temps et il lit mes messages", C.DISTRESS),
         ("j'ai eu envie de me scarifier toute la soirée mais je tiens un glaçon", C.SELF_HARM),
         ("ma copine dit qu'elle aimerait disparaitre, comment l'aider", C.OTHER_AT_RISK),
+        ("je pense au suicide des fois mais je ferai rien, mes enfants me retiennent", C.SUICIDE),
+        ("mon mec dit qu'il se tuera si je le quitte", C.OTHER_AT_RISK),
+        ("je vis dans la peur depuis qu'il est sorti de prison", C.DISTRESS),
+        ("je file pas pantoute depuis des semaines", C.DISTRESS),
     ],
 )
 def test_french_passive_ideation_and_distress_are_concern(text: str, category: Category) -> None:
@@ -194,6 +205,13 @@ def test_french_passive_ideation_and_distress_are_concern(text: str, category: C
         "on a fait un atelier sur la prévention du suicide au boulot",
         "ça me touche beaucoup ton message",
         "je me suis coupé le doigt en cuisinant",
+        "je vais me pendre à ton cou quand je te verrai",
+        "mon copain cuisine avec un couteau japonais",
+        "je suis sur les rails de la réussite mdr",
+        "je vous dis adieu, je change de téléphone, je vous rajoute après",
+        "je vais partir pour de bon au Canada !",
+        "mes idées suicidaires ont disparu depuis que je suis suivie",
+        "ça va mieux depuis que j'ai pris un doliprane",
     ],
 )
 def test_french_idioms_games_news_past_and_negation_are_not_flagged(text: str) -> None:
