@@ -244,6 +244,63 @@ def test_denials_the_resolved_past_and_therapy_talk_are_none(text: str) -> None:
     _check(text, Level.NONE)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "guardé pastillas durante meses, el sábado me las tomo",
+        "ya arreglé todo: el seguro, las cuentas, y les dejé una carta a mis hermanas",
+        "estuve investigando cuánto tarda en hacer efecto el paracetamol",
+        "tengo una soga en la cajuela del carro, ya no aguanto",
+        "si mañana no contesto es porque ya no estoy",
+        "paso de vivir, tío, en serio",
+        "me re quiero matar boludo",
+        "me mataré esta noche",
+    ],
+)
+def test_oblique_plans_research_and_regional_forms_are_suicide_crises(text: str) -> None:
+    _check(text, Level.CRISIS, Category.SUICIDE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me dijo «si me dejas te mato» y ahorita está en la sala",
+        "mi marido me ha pegado otra vez",
+        "mi señor me levantó la mano anoche",
+        "no puedo hablar, él está afuera del baño",
+        "mi ex está en la puerta pateándola",
+        "mi pareja me apretó el cuello hasta que me desmayé",
+    ],
+)
+def test_violence_in_progress_and_quoted_threats_are_danger_crises(text: str) -> None:
+    _check(text, Level.CRISIS, Category.DANGER_FROM_OTHER)
+
+
+def test_a_stranger_online_asking_a_child_for_secret_photos_is_a_crisis() -> None:
+    _check(
+        "un señor que conocí en roblox me pide fotos y dice que es nuestro secreto, tengo 12",
+        Level.CRISIS,
+        Category.CHILD_ABUSE,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la reunión de hoy me mató, tres horas de nada",
+        "no tengo a nadie con quien ir al cine",
+        "mi hermana me jaló el pelo jaja, nos peleamos por la tele",
+        "compré dos cajas de paracetamol para el botiquín de la casa",
+        "hoy es mi último día en el trabajo, qué nostalgia",
+        "me voy a tirar a la piscina",
+        "quiero desaparecer este grano de mi cara",
+        "mi perrito me sigue a todas partes",
+    ],
+)
+def test_everyday_messages_with_risky_words_are_none(text: str) -> None:
+    _check(text, Level.NONE)
+
+
 def test_a_denial_does_not_cancel_a_wish_to_die_in_the_same_message() -> None:
     _check("no voy a hacer ninguna tontería, pero quiero morirme", Level.CRISIS, Category.SUICIDE)
 
