@@ -202,7 +202,10 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
         if isinstance(entry, str)
         for word in split_words(fold(entry))
     ]
-    canon = WordCanon(_typo_mender(fuzzy_words))
+    # A word some rule spells out as it is (Spanish "morir") is never "mended" into another
+    # language's keyword (French "mourir"): typos are mended only for words no rule knows.
+    known = {collapse(word) for _, data in raw_files for word in _literal_words(data)}
+    canon = WordCanon(_typo_mender(fuzzy_words, known))
     # The languages' most common words (their `detect` lists) make poor index keys: a pattern
     # keyed on "mein" or "the" would be tried on nearly every message.
     _COMMON_KEYS.clear()
@@ -228,7 +231,24 @@ def load_rules(paths: Iterable[Path] | None = None) -> RuleSet:
     return ruleset
 
 
-def _typo_mender(words: Iterable[str]) -> Callable[[str], str]:
+def _literal_words(data: Mapping[str, Any]) -> Iterator[str]:
+    """Yield every plain word written in a rule file's patterns, groups and lists."""
+    texts: list[str] = []
+    for section in ("rules", "exceptions"):
+        for body in (data.get(section) or {}).values():
+            if isinstance(body, dict):
+                texts.extend(p for p in body.get("patterns") or [] if isinstance(p, str))
+    for entries in (data.get("groups") or {}).values():
+        if isinstance(entries, list):
+            texts.extend(entry for entry in entries if isinstance(entry, str))
+    texts.extend(e for e in (data.get("detect") or []) if isinstance(e, str))
+    for text in texts:
+        for token in _TOKEN.findall(text):
+            if token[0] not in "()[]|?#@." and not token.endswith("*"):
+                yield from split_words(fold(token))
+
+
+def _typo_mender(words: Iterable[str], known: set[str]) -> Callable[[str], str]:
     """Map one-letter-missing, one-letter-extra and swapped-letter typos to their word."""
     variants: dict[str, str] = {}
     keywords: set[str] = set()
@@ -245,11 +265,15 @@ def _typo_mender(words: Iterable[str]) -> Callable[[str], str]:
             variants.setdefault(word[:i] + word[i + 1 :], word)
     for word in keywords:
         variants[word] = word
+    for word in known - keywords:
+        variants.pop(word, None)  # a real word of some rule is never someone's typo
 
     def mend(token: str) -> str:
         found = variants.get(token)
         if found is not None:
             return found
+        if token in known:
+            return token
         if _FUZZY_MIN_LENGTH < len(token) <= _FUZZY_MAX_LENGTH:
             for i in range(len(token)):
                 shorter = token[:i] + token[i + 1 :]
