@@ -35,6 +35,10 @@ C = Category
         ("g envi de mourir", C.SUICIDE),
         ("quand tu liras ce message je serai déjà partie", C.SUICIDE),
         ("je suis debout sur les rails, le train arrive", C.SUICIDE),
+        ("Madame, je souhaite mettre un terme à mon existence, je ne vois plus d'issue.", C.SUICIDE),
+        ("j'ai fixé la date, ce sera le 12. j'ai tout ce qu'il faut", C.SUICIDE),
+        ("je veux mourir 💀 je suis sérieuse", C.SUICIDE),
+        ("j'ai noué la corde au garage", C.SUICIDE),
     ],
 )
 def test_french_suicidal_intent_is_crisis(text: str, category: Category) -> None:
@@ -85,6 +89,8 @@ def test_french_medical_emergency_is_crisis(text: str) -> None:
         "mon ex sait ou j habite maintenant",
         "je suis planquée chez la voisine, il me cherche partout",
         "un type me suit dans le métro depuis tout à l'heure",
+        "il me tient enfermée chez lui depuis samedi",
+        "mon mec a menacé de mettre le feu à l'appart avec moi dedans",
     ],
 )
 def test_french_danger_from_another_person_is_crisis(text: str) -> None:
@@ -166,6 +172,8 @@ def test_french_method_question_next_to_distress_is_crisis(text: str) -> None:
         ("mon mec dit qu'il se tuera si je le quitte", C.OTHER_AT_RISK),
         ("je vis dans la peur depuis qu'il est sorti de prison", C.DISTRESS),
         ("je file pas pantoute depuis des semaines", C.DISTRESS),
+        ("parfois j'ai envie de me faire du mal", C.SELF_HARM),
+        ("je suis épuisée moralement, j'ai plus la force", C.DISTRESS),
     ],
 )
 def test_french_passive_ideation_and_distress_are_concern(text: str, category: Category) -> None:
@@ -212,6 +220,14 @@ def test_french_passive_ideation_and_distress_are_concern(text: str, category: C
         "je vais partir pour de bon au Canada !",
         "mes idées suicidaires ont disparu depuis que je suis suivie",
         "ça va mieux depuis que j'ai pris un doliprane",
+        "j'ai acheté une corde pour l'escalade en salle",
+        "il a une arme de service, il est gendarme",
+        "je bois trop de café, je vais faire une overdose lol",
+        "je suis tombée dans les pommes à la prise de sang",
+        "on va sauter à l'élastique d'un pont pour son anniversaire",
+        "je veux plus vivre avec mes parents, je cherche un studio",
+        "ma copine m'a bloquée sur insta après notre dispute",
+        "je me suis enfermée dans ma chambre pour réviser le bac",
     ],
 )
 def test_french_idioms_games_news_past_and_negation_are_not_flagged(text: str) -> None:
