@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time as clock_time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -72,7 +73,10 @@ DEFAULT_GRACE = timedelta(hours=2)
 LEASE = timedelta(minutes=5)  # a claim older than this was left by a pass that died
 RETRY_AFTER = timedelta(minutes=1)  # a check-in that failed for a passing reason is retried
 ATTEMPTS = 5
-IN_FLIGHT = 64  # concurrent requests: real Telegram answers in ~100 ms, 25/s needs several
+IN_FLIGHT = 64  # the most requests on the wire at once
+# Requests in flight follow rate x latency: real Telegram answers in ~100 ms, so 25/s needs a
+# few at once; a local Bot API answers in ~2 ms, and extra connections there only cost time.
+FIRST_LATENCY = 0.1  # seconds, assumed until measured
 WINDOW_MARGIN = 0.02  # 1 s + 20 ms windows: network jitter never makes a burst over the limit
 SLACK = 0.05  # seconds a late timer may catch up, so sub-millisecond spacing still holds pace
 DRAIN_SECONDS = 10.0  # on shutdown, how long a request already on the wire may take to finish
@@ -183,6 +187,18 @@ class _Counts:
         return PassReport(**self.__dict__)
 
 
+@dataclass
+class _Run:
+    """One pass's sending machinery."""
+
+    bot: Bot
+    recorder: _Recorder
+    counts: _Counts
+    group: asyncio.TaskGroup
+    freed: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: int = 0
+
+
 class _Recorder:
     """Records send results as they come, many to a transaction when they come fast."""
 
@@ -190,9 +206,11 @@ class _Recorder:
         self,
         apply: Callable[[AsyncSession, list[tuple[_Outgoing, _Result, int | None]]], Any],
         sessions: async_sessionmaker[AsyncSession],
+        writing: asyncio.Lock,
     ) -> None:
         self._apply = apply
         self._sessions = sessions
+        self._writing = writing
         self._queue: list[tuple[_Outgoing, _Result, int | None]] = []
         self._wake = asyncio.Event()
         self._closing = False
@@ -215,7 +233,7 @@ class _Recorder:
             while self._queue:
                 batch, self._queue = self._queue, []
                 try:
-                    async with self._sessions.begin() as session:
+                    async with self._writing, self._sessions.begin() as session:
                         await self._apply(session, batch)
                 except (SQLAlchemyError, OSError) as error:
                     # Claims stay "claimed": the next pass after the lease sends them again.
@@ -252,6 +270,10 @@ class CheckIns:
         self.limiter = RateLimiter(rate_limit)
         self._chunk = max(10, min(500, int(rate_limit)))
         self._pass_lock = asyncio.Lock()
+        self._latency = FIRST_LATENCY  # a moving average of request round trips, in seconds
+        # SQLite has one writer at a time: queue this process's writes here rather than in
+        # SQLite's busy handler, which sleeps in steps of milliseconds.
+        self._writing = asyncio.Lock()
         self._crisis_floor = 0  # every crisis event at or below this id needs nothing more
 
     @classmethod
@@ -825,18 +847,22 @@ class CheckIns:
         counts = _Counts()
         started = clock_time.monotonic()
         async with self._pass_lock:
-            recorder = _Recorder(self._record(counts), self._sessions)
+            recorder = _Recorder(self._record(counts), self._sessions, self._writing)
             try:
-                await self._send(bot, await self._offers(now_of()), recorder, counts)
-                await self._send(bot, await self._follow_ups(now_of()), recorder, counts)
-                while budget is None or clock_time.monotonic() - started < budget:
-                    batch = await self._recover(now_of(), counts)
-                    if not batch:
-                        skipped = counts.skipped
-                        batch = await self._claim_due(now_of(), counts)
-                        if not batch and counts.skipped == skipped:
-                            break  # nothing due any more
-                    await self._send(bot, batch, recorder, counts)
+                # One task group for the pass: the next chunk is claimed while the last
+                # requests of the previous one are still on the wire.
+                async with asyncio.TaskGroup() as group:
+                    run = _Run(bot, recorder, counts, group)
+                    await self._send(run, await self._offers(now_of()))
+                    await self._send(run, await self._follow_ups(now_of()))
+                    while budget is None or clock_time.monotonic() - started < budget:
+                        batch = await self._recover(now_of(), counts)
+                        if not batch:
+                            skipped = counts.skipped
+                            batch = await self._claim_due(now_of(), counts)
+                            if not batch and counts.skipped == skipped:
+                                break  # nothing due any more
+                        await self._send(run, batch)
             finally:
                 await asyncio.shield(recorder.close())
         report = counts.report()
@@ -845,9 +871,11 @@ class CheckIns:
 
     async def _claim_due(self, now: datetime, counts: _Counts) -> list[_Outgoing]:
         """Claim the next chunk of due check-ins (one transaction); skip those past grace."""
-        batch: list[_Outgoing] = []
-        async with self._sessions.begin() as session:
-            for due in await storage.find_due(session, now, self._chunk):
+        async with self._sessions() as session:
+            found = await storage.find_due(session, now, self._chunk)
+        claims: list[tuple[Due, datetime, date]] = []
+        async with self._writing, self._sessions.begin() as session:
+            for due in found:
                 if due_action(due.due_at, now, self._grace) != "send":
                     # Past its grace: skipped. The next one may already be due within grace
                     # (after a long downtime): the next round of this pass sends that one.
@@ -855,16 +883,16 @@ class CheckIns:
                     if await storage.skip(session, due, later):
                         counts.skipped += 1
                     continue
-                following = self._next_after(due, now)
                 day = due.due_at.astimezone(zone_of(due.time_zone)).date()
-                check_in_id = await storage.claim(session, due, following, day, now)
-                if check_in_id is None:
-                    continue  # another pass took it
-                message = self.check_in_message(due.language, check_in_id, due.silent)
-                batch.append(
-                    _Outgoing(_Kind.CHECK_IN, due.person_id, due.telegram_id, message, check_in_id)
-                )
-        return batch
+                claims.append((due, self._next_after(due, now), day))
+            won = await storage.claim(session, claims, now)  # rows another pass took are left out
+        return [
+            _Outgoing(_Kind.CHECK_IN, due.person_id, due.telegram_id,
+                      self.check_in_message(due.language, won[due.schedule_id], due.silent),
+                      won[due.schedule_id])
+            for due, _, _ in claims
+            if due.schedule_id in won
+        ]  # fmt: skip
 
     async def _recover(self, now: datetime, counts: _Counts) -> list[_Outgoing]:
         """Take over claims a dead pass left (or a stopping one gave back), oldest due first."""
@@ -972,42 +1000,34 @@ class CheckIns:
             return False
         return in_quiet_hours(now, self._zone(person, schedule), start, end)
 
-    async def _send(
-        self, bot: Bot, batch: list[_Outgoing], recorder: _Recorder, counts: _Counts
-    ) -> None:
-        """Send a batch under the rate limit, many requests in flight, in the batch's order."""
-        if not batch:
-            return
-        slots = asyncio.Semaphore(IN_FLIGHT)
+    async def _send(self, run: _Run, batch: list[_Outgoing]) -> None:
+        """Start sending a batch in order under the rate limit; return once all have started."""
         waiting = list(reversed(batch))
         try:
-            async with asyncio.TaskGroup() as group:
-                while waiting:
-                    await slots.acquire()
-                    try:
-                        await self.limiter.wait()
-                    except BaseException:
-                        slots.release()
-                        raise
-                    item = waiting.pop()
-                    group.create_task(self._deliver(bot, item, recorder, counts, slots))
+            while waiting:
+                while run.in_flight >= self._concurrency():
+                    run.freed.clear()
+                    await run.freed.wait()
+                await self.limiter.wait()
+                item = waiting.pop()
+                run.in_flight += 1
+                run.group.create_task(self._deliver(run, item))
         finally:
             for item in waiting:  # stopped before these were sent: give them back
-                recorder.add(item, _Result.GIVE_BACK)
+                run.recorder.add(item, _Result.GIVE_BACK)
 
-    async def _deliver(
-        self,
-        bot: Bot,
-        item: _Outgoing,
-        recorder: _Recorder,
-        counts: _Counts,
-        slots: asyncio.Semaphore,
-    ) -> None:
+    async def _deliver(self, run: _Run, item: _Outgoing) -> None:
         try:
-            result, message_id = await self._attempts(bot, item, recorder, counts)
-            recorder.add(item, result, message_id)
+            result, message_id = await self._attempts(run.bot, item, run.recorder, run.counts)
+            run.recorder.add(item, result, message_id)
         finally:
-            slots.release()
+            run.in_flight -= 1
+            run.freed.set()
+
+    def _concurrency(self) -> int:
+        """How many requests to keep on the wire: enough for the rate at the latency seen."""
+        wanted = self.limiter.per_second * self._latency * 1.5 + 1
+        return max(2, min(IN_FLIGHT, math.ceil(wanted)))
 
     async def _attempts(
         self, bot: Bot, item: _Outgoing, recorder: _Recorder, counts: _Counts
@@ -1019,8 +1039,11 @@ class CheckIns:
             if attempt > 1:
                 await self.limiter.wait()
             request = asyncio.ensure_future(self._request(bot, item))
+            began = clock_time.monotonic()
             try:
-                return _Result.SENT, await asyncio.shield(request)
+                message_id = await asyncio.shield(request)
+                self._latency += (clock_time.monotonic() - began - self._latency) / 20
+                return _Result.SENT, message_id
             except asyncio.CancelledError:
                 # Stopping: a request already on the wire may finish, so what went out is
                 # recorded as sent and what did not is given back.
@@ -1074,8 +1097,13 @@ class CheckIns:
             session: AsyncSession, batch: list[tuple[_Outgoing, _Result, int | None]]
         ) -> None:
             now = self.clock()
+            sent = [(item.check_in_id, message_id) for item, result, message_id in batch
+                    if result is _Result.SENT and item.check_in_id is not None]  # fmt: skip
+            await storage.mark_sent(session, sent, now)
+            counts.sent += len(sent)
             for item, result, message_id in batch:
-                await self._record_one(session, item, result, message_id, now, counts)
+                if not (result is _Result.SENT and item.check_in_id is not None):
+                    await self._record_one(session, item, result, message_id, now, counts)
 
         return apply
 
@@ -1090,10 +1118,7 @@ class CheckIns:
     ) -> None:
         check_in_id = item.check_in_id
         if result is _Result.SENT:
-            if check_in_id is not None:
-                await storage.mark_sent(session, check_in_id, now, message_id)
-                counts.sent += 1
-            elif item.kind is _Kind.FOLLOW_UP:
+            if item.kind is _Kind.FOLLOW_UP:
                 counts.follow_ups += 1
             else:
                 counts.offers += 1

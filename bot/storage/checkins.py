@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -181,40 +182,48 @@ async def count_due(session: AsyncSession, now: datetime) -> int:
 
 
 async def claim(
-    session: AsyncSession,
-    due: Due,
-    next_due_at: datetime,
-    day: date,
-    now: datetime,
-) -> int | None:
-    """Claim a due check-in: move the schedule on and leave a "claimed" row; None if lost.
+    session: AsyncSession, claims: Sequence[tuple[Due, datetime, date]], now: datetime
+) -> dict[int, int]:
+    """Claim due check-ins: move each schedule on and leave a "claimed" check-in row.
 
-    The update only matches while next_due_at still holds the due instant, so of two passes
-    (two processes, or one after a restart) exactly one wins.
+    `claims` holds (due, its next due instant, the person's local day). Each schedule moves on
+    only while next_due_at still holds the due instant, so of two passes (two processes, or one
+    after a restart) exactly one wins a row. Returns schedule id → new check-in id for the rows
+    won. Two statements for the whole chunk, so the write lock is held only briefly.
     """
-    moved = await _execute(
-        session,
+    if not claims:
+        return {}
+    following = {due.schedule_id: _utc(next_at) for due, next_at, _ in claims}
+    expected = {due.schedule_id: _utc(due.due_at) for due, _, _ in claims}
+    # Not "(id, next_due_at) IN (VALUES ...)": SQLite 3.40 answers that row-value IN wrongly
+    # through the (next_due_at, id) index.
+    won = await session.execute(
         update(CheckInSchedule)
         .where(
-            CheckInSchedule.id == due.schedule_id,
-            CheckInSchedule.next_due_at == _utc(due.due_at),
+            CheckInSchedule.id.in_(expected),
+            CheckInSchedule.next_due_at == case(expected, value=CheckInSchedule.id),
         )
-        .values(next_due_at=_utc(next_due_at), last_due_at=_utc(due.due_at)),
-    )
-    if moved != 1:
-        return None
-    inserted = await session.execute(
-        insert(CheckIn)
         .values(
-            person_id=due.person_id,
-            due_at=_utc(due.due_at),
-            day=day,
-            state=CLAIMED,
-            claimed_at=_utc(now),
+            next_due_at=case(following, value=CheckInSchedule.id),
+            last_due_at=CheckInSchedule.next_due_at,
         )
-        .returning(CheckIn.id)
+        .returning(CheckInSchedule.id)
+        .execution_options(synchronize_session=False)
     )
-    return int(inserted.scalar_one())
+    ids = set(won.scalars())
+    rows = [
+        {"person_id": due.person_id, "due_at": _utc(due.due_at), "day": day, "state": CLAIMED,
+         "claimed_at": _utc(now)}
+        for due, _, day in claims
+        if due.schedule_id in ids
+    ]  # fmt: skip
+    if not rows:
+        return {}
+    inserted = await session.execute(
+        insert(CheckIn).returning(CheckIn.id, sort_by_parameter_order=True), rows
+    )
+    won_in_order = [due.schedule_id for due, _, _ in claims if due.schedule_id in ids]
+    return dict(zip(won_in_order, inserted.scalars(), strict=True))
 
 
 async def skip(session: AsyncSession, due: Due, next_due_at: datetime) -> bool:
@@ -285,13 +294,15 @@ async def reclaim(session: AsyncSession, stale: Claimed, now: datetime) -> bool:
 
 
 async def mark_sent(
-    session: AsyncSession, check_in_id: int, sent_at: datetime, message_id: int | None
+    session: AsyncSession, sent: Sequence[tuple[int, int | None]], sent_at: datetime
 ) -> None:
-    await session.execute(
-        update(CheckIn)
-        .where(CheckIn.id == check_in_id)
-        .values(state=SENT, sent_at=_utc(sent_at), message_id=message_id)
-    )
+    """Record check-ins as sent: (check-in id, Telegram message id) pairs, in one statement."""
+    if sent:
+        await session.execute(
+            update(CheckIn),
+            [{"id": check_in_id, "state": SENT, "sent_at": _utc(sent_at),
+              "message_id": message_id} for check_in_id, message_id in sent],
+        )  # fmt: skip
 
 
 async def release(session: AsyncSession, check_in_id: int, claimed_at: datetime) -> None:
