@@ -39,6 +39,8 @@ C = Category
         ("j'ai fixé la date, ce sera le 12. j'ai tout ce qu'il faut", C.SUICIDE),
         ("je veux mourir 💀 je suis sérieuse", C.SUICIDE),
         ("j'ai noué la corde au garage", C.SUICIDE),
+        ("j'arrête pas de penser à me tuer", C.SUICIDE),
+        ("je planifie mon suicide pour la semaine prochaine", C.SUICIDE),
     ],
 )
 def test_french_suicidal_intent_is_crisis(text: str, category: Category) -> None:
@@ -174,6 +176,10 @@ def test_french_method_question_next_to_distress_is_crisis(text: str) -> None:
         ("je file pas pantoute depuis des semaines", C.DISTRESS),
         ("parfois j'ai envie de me faire du mal", C.SELF_HARM),
         ("je suis épuisée moralement, j'ai plus la force", C.DISTRESS),
+        ("ma sœur boit beaucoup et parle de disparaître", C.OTHER_AT_RISK),
+        ("la mort ne me fait plus peur", C.PASSIVE_IDEATION),
+        ("il garde tout l'argent et je dois tout justifier", C.DISTRESS),
+        ("je bois tous les soirs pour tenir", C.DISTRESS),
     ],
 )
 def test_french_passive_ideation_and_distress_are_concern(text: str, category: Category) -> None:
