@@ -57,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     db_upgrade.add_argument("revision", nargs="?", default="head")
     db_upgrade.set_defaults(handler=_db_upgrade)
 
+    keys = commands.add_parser("keys", help="the encryption keys of stored text")
+    keys_commands = keys.add_subparsers(metavar="COMMAND")
+    keys_rotate = keys_commands.add_parser(
+        "rotate", help="re-encrypt all stored text with the newest key in ENCRYPTION_KEY"
+    )
+    keys_rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    keys_rotate.set_defaults(handler=_keys_rotate)
+
     resources = commands.add_parser("resources", help="crisis resources for a country")
     resources.add_argument("country", nargs="?", help="ISO alpha-2 code or country name")
     resources.add_argument("--json", action="store_true", help="print JSON")
@@ -150,6 +158,53 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
     upgrade(Settings.load().database_url, args.revision)
     print("database is up to date")
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.config import Settings
+    from bot.crypto import Cipher, InvalidKey
+    from bot.keys import ColumnReport, rotate
+    from bot.storage.session import create_engine
+
+    settings = Settings.load()
+    if not settings.encryption_key:
+        print("safeplace keys rotate: ENCRYPTION_KEY is not set", file=sys.stderr)
+        return 2
+    try:
+        cipher = Cipher.from_keys(settings.encryption_key)
+    except InvalidKey as error:
+        print(f"safeplace keys rotate: {error}", file=sys.stderr)
+        return 2
+    if args.batch_size < 1:
+        print("safeplace keys rotate: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+
+    def progress(report: ColumnReport) -> None:
+        print(f"  {report.name}: {report.read} read so far", flush=True)
+
+    async def rotate_all() -> list[ColumnReport]:
+        engine = create_engine(settings.database_url)
+        try:
+            return await rotate(engine, cipher, args.batch_size, progress=progress)
+        finally:
+            await engine.dispose()
+
+    reports = asyncio.run(rotate_all())
+    for report in reports:
+        print(report.describe())
+    rotated = sum(report.rotated for report in reports)
+    unreadable = sum(report.unreadable for report in reports)
+    print(f"{rotated} value(s) re-encrypted with the newest of {cipher.key_count} key(s)")
+    if unreadable:
+        print(
+            f"safeplace keys rotate: {unreadable} value(s) could not be decrypted with any key "
+            "in ENCRYPTION_KEY; add the key they were written with and run this again",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
