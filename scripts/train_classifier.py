@@ -2,13 +2,14 @@
 
 Needs scikit-learn (a development tool, not a dependency of SafePlace):
     .venv/bin/pip install scikit-learn
-    .venv/bin/python scripts/train_classifier.py [--holdout-too]
+    .venv/bin/python scripts/train_classifier.py [--extra PATH ...] [--holdout-too]
 
 The model is a multinomial logistic regression over the words and word pairs of a message, as
 the detector normalises them. At run time it is a table of weights read by safety/classifier.py
 in pure Python. By default it trains on safety/corpus/*.jsonl and safety/corpus/blind/*.jsonl and
-reports its figures on safety/corpus/holdout/ (never trained on); --holdout-too adds the held-out
-set to the training data for the shipped model, after its figures have been recorded.
+reports its figures on safety/corpus/holdout/ (never trained on); --extra adds further labelled
+corpora (for instance safety/corpus/extra/en.jsonl) to the training data; --holdout-too adds the
+held-out set to the training data for the shipped model, after its figures have been recorded.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def _figures(levels: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     }
 
 
+def _shown(path: Path) -> str:
+    """Return a corpus path relative to the repository when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _levels(probabilities: np.ndarray) -> np.ndarray:
     at_risk = probabilities[:, 1] + probabilities[:, 2]
     return np.where(
@@ -62,11 +71,23 @@ def main() -> None:
     parser.add_argument(
         "--holdout-too", action="store_true", help="also train on the held-out set"
     )
+    parser.add_argument(
+        "--extra",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="further labelled corpora to train on (never the held-out set)",
+    )
     args = parser.parse_args()
     ruleset = rules()
     corpus = ROOT / "safety" / "corpus"
     train_paths = scoring.default_corpus_paths() + sorted((corpus / "blind").glob("*.jsonl"))
     holdout_paths = sorted((corpus / "holdout").glob("*.jsonl"))
+    extra_paths = [path.resolve() for path in args.extra]
+    if any(path.parent == (corpus / "holdout").resolve() for path in extra_paths):
+        parser.error("--extra never takes the held-out set; use --holdout-too on purpose")
+    train_paths += [path for path in extra_paths if path not in train_paths]
     train = scoring.load_corpus(train_paths)
     holdout = scoring.load_corpus(holdout_paths)
     index = {name: number for number, name in enumerate(CLASSES)}
@@ -88,11 +109,11 @@ def main() -> None:
         "cross_validation_on_training": _figures(_levels(cross), truth),
         "holdout_model_alone": _figures(holdout_levels, holdout_truth),
     }
-    trained_on = [str(path.relative_to(ROOT)) for path in train_paths]
+    trained_on = [_shown(path) for path in train_paths]
     if args.holdout_too:
         rows, truth = rows + holdout_rows, np.concatenate([truth, holdout_truth])
         train = train + holdout
-        trained_on += [str(path.relative_to(ROOT)) for path in holdout_paths]
+        trained_on += [_shown(path) for path in holdout_paths]
         matrix = vectorizer.fit_transform(rows)
         model.fit(matrix, truth)
 
