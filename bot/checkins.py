@@ -9,10 +9,10 @@ that two processes or a restart never send the same check-in twice and lose none
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import math
 import time as clock_time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +41,7 @@ from bot.conversation import Button, Message
 from bot.mood_chart import ChartLabels, MoodPoint, Trend, render_mood_chart, summarise
 from bot.render import NO_PREVIEW, keyboard
 from bot.storage import checkins as storage
+from bot.storage import messages
 from bot.storage.checkins import RELEASED, Claimed, Due, FollowUp, aware
 from bot.storage.models import CheckInSchedule, Person
 from bot.words import Words
@@ -77,7 +78,7 @@ IN_FLIGHT = 64  # the most requests on the wire at once
 # Requests in flight follow rate x latency: real Telegram answers in ~100 ms, so 25/s needs a
 # few at once; a local Bot API answers in ~2 ms, and extra connections there only cost time.
 FIRST_LATENCY = 0.1  # seconds, assumed until measured
-WINDOW_MARGIN = 0.02  # 1 s + 20 ms windows: network jitter never makes a burst over the limit
+WINDOW_MARGIN = 0.005  # seconds: clock granularity at the window's edge
 SLACK = 0.05  # seconds a late timer may catch up, so sub-millisecond spacing still holds pace
 DRAIN_SECONDS = 10.0  # on shutdown, how long a request already on the wire may take to finish
 
@@ -106,7 +107,10 @@ class PassReport:
 class RateLimiter:
     """A global send limit: starts evenly spaced, never more than `per_second` in any second.
 
-    A flood answer from Telegram (RetryAfter) holds every sender back, not just the one told.
+    Telegram counts a message when it arrives, somewhere between the request's start and its
+    answer, so a request counts from its start until one second after its answer: then no
+    second can hold more than the limit, however the network delays them. A flood answer
+    from Telegram (RetryAfter) holds every sender back, not just the one told.
     """
 
     def __init__(self, per_second: float, clock: Callable[[], float] = clock_time.monotonic):
@@ -117,34 +121,53 @@ class RateLimiter:
         self._capacity = max(1, int(per_second))
         self._window = 1.0 + WINDOW_MARGIN
         self.clock = clock
-        self._starts: deque[float] = deque()
+        self._in_flight = 0
+        self._answered: list[float] = []  # a heap of answer times within the last window
         self._next = 0.0
         self._held_until = 0.0
 
-    async def wait(self) -> None:
-        """Wait for the next free slot and take it."""
+    async def wait(self) -> Slot:
+        """Wait for the next free slot and take it; call finish() on it once answered."""
         while True:
             now = self.clock()
             if now < self._held_until:
                 await asyncio.sleep(self._held_until - now)
                 continue
-            starts = self._starts
-            while starts and now - starts[0] >= self._window:
-                starts.popleft()
-            if len(starts) >= self._capacity:
-                await asyncio.sleep(starts[0] + self._window - now)
+            answered = self._answered
+            while answered and answered[0] <= now - self._window:
+                heapq.heappop(answered)
+            if self._in_flight + len(answered) >= self._capacity:
+                wake = answered[0] + self._window - now if answered else self._interval
+                await asyncio.sleep(max(wake, 0.001))
                 continue
-            slot = max(self._next, now - SLACK)
-            if slot > now:
-                await asyncio.sleep(slot - now)
+            start = max(self._next, now - SLACK)
+            if start > now:
+                await asyncio.sleep(start - now)
                 continue
-            self._next = slot + self._interval
-            starts.append(now)
-            return
+            self._next = start + self._interval
+            self._in_flight += 1
+            return Slot(self)
 
     def hold(self, seconds: float) -> None:
         """Send nothing for `seconds` (Telegram said so)."""
         self._held_until = max(self._held_until, self.clock() + seconds)
+
+    def _finish(self) -> None:
+        self._in_flight -= 1
+        heapq.heappush(self._answered, self.clock())
+
+
+class Slot:
+    """One request's place under the rate limit."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter: RateLimiter | None = limiter
+
+    def finish(self) -> None:
+        """The request was answered (or never sent): count it for one more second."""
+        if self._limiter is not None:
+            self._limiter._finish()
+            self._limiter = None
 
 
 class _Kind(Enum):
@@ -523,6 +546,7 @@ class CheckIns:
     ) -> list[Message]:
         if setup:
             schedule.enabled = True
+            schedule.silent = True  # every fresh start is silent, as the confirmation says
             schedule.paused_until = None
             logger.info("check-ins on for person %s", person.id)
         self._reschedule(schedule, person, now)
@@ -793,6 +817,52 @@ class CheckIns:
         )
         return Message(text, rows, silent=silent)
 
+    # -- for other features --------------------------------------------------------------
+
+    async def mute(self, session: AsyncSession, person: Person, hours: float) -> None:
+        """Send nothing on SafePlace's own for `hours` (e.g. right after /hide)."""
+        schedule = await storage.get_schedule(session, person.id, for_update=True)
+        if schedule is None:
+            return
+        now = self.clock()
+        until = now + timedelta(hours=hours)
+        muted = aware(schedule.muted_until)
+        schedule.muted_until = until if muted is None else max(muted, until)
+        self._reschedule(schedule, person, now)
+        follow_up = aware(schedule.follow_up_at)
+        if follow_up is not None and follow_up < until:
+            schedule.follow_up_at = until
+
+    async def stop_for(self, session: AsyncSession, person: Person) -> None:
+        """Turn check-ins and a pending follow-up off (the person blocked the bot)."""
+        await storage.turn_off(session, person.id)
+
+    async def export_section(self, session: AsyncSession, person: Person) -> tuple[str, object]:
+        """What check-ins store about the person, for /export (Privacy.add_section)."""
+        schedule = await storage.get_schedule(session, person.id)
+        rows = await storage.check_ins_of(session, person.id)
+        settings = None
+        if schedule is not None:
+            settings = {
+                "on": schedule.enabled,
+                "time": schedule.local_time,
+                "time_zone": schedule.time_zone,
+                "quiet_hours": [schedule.quiet_start, schedule.quiet_end]
+                if schedule.quiet_start
+                else None,
+                "silent": schedule.silent,
+                "paused_until": _iso(schedule.paused_until),
+                "muted_until": _iso(schedule.muted_until),
+                "next_due_at": _iso(schedule.next_due_at),
+                "follow_up_at": _iso(schedule.follow_up_at),
+            }
+        entries = [
+            {"day": row.day.isoformat(), "sent_at": _iso(row.sent_at), "mood": row.mood,
+             "note": row.note, "answered_at": _iso(row.answered_at)}
+            for row in rows
+        ]  # fmt: skip
+        return "check_ins", {"settings": settings, "check_ins": entries}
+
     # -- /mood ----------------------------------------------------------------------------
 
     async def _mood(self, session: AsyncSession, person: Person) -> list[Message]:
@@ -969,13 +1039,18 @@ class CheckIns:
         now: datetime,
         batch: list[_Outgoing],
     ) -> bool:
-        """Queue an offer for this crisis if it is wanted; True when nothing more is needed."""
+        """Queue an offer for this crisis if it is wanted; True when nothing more is needed.
+
+        Only people who turned check-ins on get it from here: they asked SafePlace to write
+        on its own. Everyone else is asked in the conversation (offer_follow_up), never
+        out of the blue.
+        """
         if created_at < now - OFFER_WINDOW:
             return True
         person = await storage.find_person_by_id(session, person_id)
-        if person is None:
+        schedule = await storage.get_schedule(session, person_id, for_update=True)
+        if person is None or schedule is None or not schedule.enabled:
             return True
-        schedule = await storage.get_or_create_schedule(session, person_id)
         seen = schedule.crisis_seen_id
         if seen is not None and seen >= event_id:
             return True
@@ -1008,17 +1083,17 @@ class CheckIns:
                 while run.in_flight >= self._concurrency():
                     run.freed.clear()
                     await run.freed.wait()
-                await self.limiter.wait()
+                slot = await self.limiter.wait()
                 item = waiting.pop()
                 run.in_flight += 1
-                run.group.create_task(self._deliver(run, item))
+                run.group.create_task(self._deliver(run, item, slot))
         finally:
             for item in waiting:  # stopped before these were sent: give them back
                 run.recorder.add(item, _Result.GIVE_BACK)
 
-    async def _deliver(self, run: _Run, item: _Outgoing) -> None:
+    async def _deliver(self, run: _Run, item: _Outgoing, slot: Slot) -> None:
         try:
-            result, message_id = await self._attempts(run.bot, item, run.recorder, run.counts)
+            result, message_id = await self._attempts(run, item, slot)
             run.recorder.add(item, result, message_id)
         finally:
             run.in_flight -= 1
@@ -1030,17 +1105,18 @@ class CheckIns:
         return max(2, min(IN_FLIGHT, math.ceil(wanted)))
 
     async def _attempts(
-        self, bot: Bot, item: _Outgoing, recorder: _Recorder, counts: _Counts
+        self, run: _Run, item: _Outgoing, slot: Slot
     ) -> tuple[_Result, int | None]:
+        recorder, counts = run.recorder, run.counts
         delay = 0.5
         for attempt in range(1, ATTEMPTS + 1):
-            if clock_time.monotonic() - item.claimed > LEASE.total_seconds() / 2:
-                return _Result.GIVE_BACK, None  # the claim is getting old: never race its lease
             if attempt > 1:
-                await self.limiter.wait()
-            request = asyncio.ensure_future(self._request(bot, item))
-            began = clock_time.monotonic()
+                slot = await self.limiter.wait()
             try:
+                if clock_time.monotonic() - item.claimed > LEASE.total_seconds() / 2:
+                    return _Result.GIVE_BACK, None  # the claim grows old: never race its lease
+                request = asyncio.ensure_future(self._request(run.bot, item))
+                began = clock_time.monotonic()
                 message_id = await asyncio.shield(request)
                 self._latency += (clock_time.monotonic() - began - self._latency) / 20
                 return _Result.SENT, message_id
@@ -1076,6 +1152,8 @@ class CheckIns:
             except TelegramError as error:
                 logger.warning("a check-in was refused (%s)", type(error).__name__)
                 return _Result.REFUSED, None
+            finally:
+                slot.finish()  # answered, refused or never sent: it counts one second more
         return _Result.RETRY, None
 
     async def _request(self, bot: Bot, item: _Outgoing) -> int:
@@ -1100,6 +1178,11 @@ class CheckIns:
             sent = [(item.check_in_id, message_id) for item, result, message_id in batch
                     if result is _Result.SENT and item.check_in_id is not None]  # fmt: skip
             await storage.mark_sent(session, sent, now)
+            for item, result, message_id in batch:
+                if result is _Result.SENT and message_id is not None:
+                    # /hide deletes what SafePlace sent on its own too.
+                    await messages.remember_messages(session, item.person_id, item.telegram_id,
+                                                     [message_id])  # fmt: skip
             counts.sent += len(sent)
             for item, result, message_id in batch:
                 if not (result is _Result.SENT and item.check_in_id is not None):
@@ -1291,6 +1374,11 @@ def _clear_await(schedule: CheckInSchedule) -> None:
     schedule.awaiting_since = None
     schedule.awaiting_check_in_id = None
     schedule.awaiting_tries = 0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    stored = aware(moment)
+    return None if stored is None else stored.isoformat()
 
 
 def _time(value: str | None) -> time | None:

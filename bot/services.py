@@ -60,6 +60,7 @@ class Services:
         conversations.extend(privacy)
         checkins = CheckIns.from_settings(sessions, words(), settings)
         conversations.extend(checkins)
+        privacy.add_section(checkins.export_section)
         logger.info("services ready")
         flood = FloodGate(settings.flood_messages, settings.flood_seconds)
         deliveries = DeliveryLog(sessions)

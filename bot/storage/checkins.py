@@ -419,6 +419,16 @@ async def get_check_in(session: AsyncSession, person_id: int, check_in_id: int) 
     )
 
 
+async def check_ins_of(session: AsyncSession, person_id: int) -> list[CheckIn]:
+    """Return every check-in of the person that went out, oldest first."""
+    rows = await session.scalars(
+        select(CheckIn)
+        .where(CheckIn.person_id == person_id, CheckIn.state == SENT)
+        .order_by(CheckIn.day, CheckIn.id)
+    )
+    return list(rows)
+
+
 async def mood_points(
     session: AsyncSession, person_id: int, first_day: date
 ) -> list[tuple[date, int, bool]]:

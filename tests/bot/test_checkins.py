@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -23,7 +24,7 @@ from bot.conversation import Message, Outcome, Who
 from bot.services import Services
 from bot.storage import checkins as storage
 from bot.storage import people
-from bot.storage.models import CheckIn, CheckInSchedule
+from bot.storage.models import ChatMessage, CheckIn, CheckInSchedule
 from bot.words import words
 from emulator import BotApiEmulator
 from tests.bot.conftest import TEST_KEY, sqlite_settings
@@ -513,8 +514,23 @@ async def test_rate_limiter_spacing() -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     for _ in range(201):
-        await limiter.wait()
+        (await limiter.wait()).finish()
     assert loop.time() - started >= 1.0  # 201 starts need more than one second at 200/s
+
+
+async def test_a_slow_answer_keeps_counting_against_the_limit() -> None:
+    limiter = RateLimiter(2)
+    loop = asyncio.get_running_loop()
+    first = await limiter.wait()
+    await limiter.wait()
+    started = loop.time()
+    await asyncio.sleep(0.3)
+    first.finish()  # answered late: it may have reached Telegram just now
+    third = asyncio.create_task(limiter.wait())
+    await asyncio.sleep(0.5)
+    assert not third.done()  # still both in the last second (the other is on the wire)
+    assert loop.time() - started < 1.0
+    third.cancel()
 
 
 # -- the check-in, moods, notes -----------------------------------------------------------
@@ -652,7 +668,7 @@ async def test_after_a_crisis_one_follow_up_only_with_a_yes(
 ) -> None:
     sam = api.user(id=790, first_name="Sam", language_code="en")
     who = Who(790, "en")
-    await services.conversations.command(who, "start")
+    await opt_in(services, 790, "0900", "UTC")
     await services.conversations.text(who, "i want to end my life")
     crisis_at = datetime.now(UTC)  # the safety event's own time
     early = await services.checkins.send_due(bot, at=crisis_at + timedelta(minutes=5))
@@ -688,7 +704,7 @@ async def test_no_follow_up_without_a_yes(
 ) -> None:
     api.user(id=791, first_name="Sam", language_code="en")
     who = Who(791, "en")
-    await services.conversations.command(who, "start")
+    await opt_in(services, 791, "0900", "UTC")
     await services.conversations.text(who, "i want to end my life")
     now = datetime.now(UTC) + timedelta(minutes=25)
     assert (await services.checkins.send_due(bot, at=now)).offers == 1
@@ -703,21 +719,40 @@ async def test_the_offer_waits_for_the_end_of_quiet_hours(
 ) -> None:
     api.user(id=792, first_name="Sam", language_code="en")
     who = Who(792, "en")
-    await services.conversations.command(who, "start")
+    await opt_in(services, 792, "0900", "UTC")
     now = datetime.now(UTC)
     local = now.time().replace(second=0, microsecond=0)
     start = (datetime.combine(now.date(), local) - timedelta(minutes=5)).time()
     end = (datetime.combine(now.date(), local) + timedelta(hours=2)).time()
     await services.conversations.press(who, f"ci:q:{start:%H%M}-{end:%H%M}")
-    async with services.sessions.begin() as session:
-        person = await people.find_person(session, 792)
-        assert person is not None
-        (await storage.get_or_create_schedule(session, person.id)).time_zone = "UTC"
     await services.conversations.text(who, "i want to end my life")
     quiet = await services.checkins.send_due(bot, at=now + timedelta(minutes=25))
     assert quiet.offers == 0
     after = await services.checkins.send_due(bot, at=now + timedelta(hours=2, minutes=1))
     assert after.offers == 1
+
+
+async def test_no_offer_out_of_the_blue_to_someone_without_check_ins(
+    services: Services, clock: Clock, api: BotApiEmulator, bot: Bot
+) -> None:
+    api.user(id=794, first_name="Sam", language_code="en")
+    who = Who(794, "en")
+    await services.conversations.command(who, "start")
+    await services.conversations.text(who, "i want to end my life")
+    later = datetime.now(UTC) + timedelta(minutes=30)
+    assert (await services.checkins.send_due(bot, at=later)).offers == 0
+    assert not sent_to(api)
+
+
+async def test_mute_after_hide_holds_back_check_ins_and_follow_ups(
+    services: Services, clock: Clock
+) -> None:
+    await opt_in(services, 795, "1300", "UTC")
+    async with services.sessions.begin() as session:
+        person = await people.find_person(session, 795)
+        assert person is not None
+        await services.checkins.mute(session, person, 12)
+    assert await next_due_of(services, 795) == datetime(2026, 1, 13, 13, 0, tzinfo=UTC)
 
 
 async def test_the_service_can_offer_right_after_the_crisis_choice(
@@ -766,11 +801,33 @@ async def test_the_configured_first_line_replaces_the_default(
     assert message.text.startswith("Hey.\n\n") and message.silent
 
 
-async def test_check_in_rows_count_matches_sends(
+async def test_check_ins_are_remembered_for_hide_and_in_the_export(
     services: Services, clock: Clock, api: BotApiEmulator, bot: Bot
 ) -> None:
     await people_due(services, api, 1200, 5)
     await services.checkins.send_due(bot, at=datetime(2026, 1, 13, 9, tzinfo=UTC))
     async with services.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(CheckIn))
-    assert count == 5
+        remembered = await session.scalar(select(func.count()).select_from(ChatMessage))
+    assert count == 5 and remembered == 5
+    who = Who(1200, "en")
+    (check_in,) = [
+        call for call in api.calls_to("sendMessage") if call.chat_id == 1200 and call.ok
+    ]
+    await services.conversations.press(who, _mood_data(check_in.params, "Good"))
+    await services.conversations.text(who, "tea with a friend")
+    async with services.sessions() as session:
+        person = await people.find_person(session, 1200)
+        assert person is not None
+        name, section = await services.checkins.export_section(session, person)
+    assert name == "check_ins"
+    assert isinstance(section, dict) and section["settings"]["time"] == "09:00"
+    (entry,) = section["check_ins"]
+    assert (entry["mood"], entry["note"]) == (4, "tea with a friend")
+
+
+def _mood_data(params: object, label: str) -> str:
+    assert isinstance(params, dict)
+    markup = params["reply_markup"]
+    rows = (json.loads(markup) if isinstance(markup, str) else markup)["inline_keyboard"]
+    return next(b["callback_data"] for row in rows for b in row if b["text"] == label)
