@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -14,9 +16,11 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import handlers
 from bot.checkins import on_check_in_pass
@@ -35,6 +39,55 @@ MENU = (
 )  # fmt: skip
 CLEAN_UP_SECONDS = 3600
 CONCURRENT_UPDATES = 32  # different people at once; each person's updates stay in order
+
+
+class TolerantBot(ExtBot[Any]):
+    """A Bot whose long polling survives one update it cannot read.
+
+    python-telegram-bot reads a getUpdates batch as a whole: one update it cannot parse makes
+    the batch fail, unconfirmed, again and again, and nobody is answered any more. This bot
+    reads such a batch one update at a time and stands an empty update (its id only) in for
+    the unreadable one, so the batch is confirmed and everyone else is answered.
+    """
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a parse error of some update in the batch
+            logger.error(
+                "an update could not be read (%s); reading one by one", type(error).__name__
+            )
+        data = {name: kwargs.get(name) for name in ("offset", "limit", "allowed_updates")}
+        raw = await self._post("getUpdates", {**data, "timeout": 0})
+        updates: list[Update] = []
+        for item in raw if isinstance(raw, list) else []:
+            try:
+                update = Update.de_json(item, self)
+            except Exception:  # noqa: BLE001 - the one that failed: keep its id, not its content
+                update_id = item.get("update_id") if isinstance(item, dict) else None
+                if not isinstance(update_id, int):
+                    continue
+                logger.error("update %d could not be read and was skipped", update_id)
+                update = Update(update_id)
+            self.insert_callback_data(update)
+            updates.append(update)
+        return tuple(updates)
+
+
+class _WithheldUpdates(logging.Filter):
+    """Keep the content of unreadable updates out of the log (it holds people's messages)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("Error while parsing updates"):
+            record.msg = "Error while parsing updates (content withheld)"
+            record.args = ()
+            record.exc_info = None
+        return True
+
+
+WITHHELD = _WithheldUpdates()
 
 
 class BadToken(ValueError):
@@ -74,19 +127,27 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         if isinstance(services, Services):
             await services.close()
 
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_base_url)
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
-        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
-    )
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        logging.getLogger(name).addFilter(WITHHELD)  # before any update can fail to parse
+    limiter = None
     if settings.send_rate_limit > 0:
         # Telegram allows about 30 messages per second per bot overall.
         limiter = AIORateLimiter(overall_max_rate=settings.send_rate_limit, max_retries=3)
-        builder = builder.rate_limiter(limiter)
-    application = builder.build()
+    bot = TolerantBot(
+        token,
+        base_url=settings.telegram_base_url,
+        request=HTTPXRequest(connection_pool_size=CONCURRENT_UPDATES * 2),
+        get_updates_request=HTTPXRequest(),
+        rate_limiter=limiter,
+    )
+    application = (
+        ApplicationBuilder()
+        .bot(bot)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
+        .build()
+    )
     add_handlers(application)
     return application
 

@@ -6,13 +6,13 @@ Both front ends use it: the Telegram adapter (bot/handlers.py) and the terminal 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage import conversations, events, items, messages, people, updates
@@ -33,7 +33,8 @@ from safety.responses import Response, respond
 logger = logging.getLogger(__name__)
 
 GROUNDING = "grounding"
-PENDING = "_pending"  # an answer held while a concern reply interrupted the exercise
+PENDING = "_pending"
+SAFETY_STORAGE_WAIT = 1.0  # seconds storage may take before a safety reply goes out anyway  # an answer held while a concern reply interrupted the exercise
 SAFETY_PLAN = "safety_plan"
 COUNTRIES_PER_ROW = 3
 
@@ -128,6 +129,7 @@ class Conversations:
         self._words = words
         self._default_country = default_country
         self._extensions = list(extensions)
+        self._background: set[asyncio.Future[Any]] = set()
         self._retention = dict(retention or {"conversation_days": "90", "safety_days": "90"})
 
     def extend(self, extension: Extension) -> None:
@@ -203,23 +205,35 @@ class Conversations:
     async def _safety_reply(
         self, who: Who, assessment: Assessment, answer: str | None = None
     ) -> Outcome:
-        """Answer crisis or concern language; works from defaults if storage is down."""
+        """Answer crisis or concern language at once; storage gets a second at most.
+
+        The person's country, language and safety plan come from storage when it answers in
+        time; when it is down or slow (a lock, a dead link), the reply goes out from the
+        defaults and the record is finished in the background.
+        """
         language = self._words.language(who.language_code or assessment.language)
         country_code = self._default_country
         has_plan = has_flow = False
-        try:
-            async with self._sessions.begin() as session:
-                person, _ = await self._person(session, who)
-                language, country_code = person.language, person.country
-                delivery = await updates.claim_update(session, who.update_id)
-                if delivery is updates.Delivery.REPLIED:
+        known = asyncio.ensure_future(self._read_for_safety(who))
+        record = asyncio.ensure_future(self._record_safety(who, assessment, answer))
+        done, _ = await asyncio.wait({known}, timeout=SAFETY_STORAGE_WAIT)
+        if known in done and known.exception() is None:
+            found = known.result()
+            if found is not None:
+                if found[4]:
+                    record.cancel()
                     return Outcome((), assessment, language)  # answered already: never twice
-                await events.record_safety_event(session, person.id, assessment)
-                has_plan = await items.latest_item(session, person.id, SAFETY_PLAN) is not None
-                has_flow = await self._pause(session, person, assessment, answer)
-        except (SQLAlchemyError, OSError) as error:
+                language, country_code, has_plan, has_flow = found[:4]
+        else:
             # The safety screen never depends on storage: answer from the defaults.
-            logger.error("storage failed during a safety reply (%s)", type(error).__name__)
+            logger.error("storage unavailable during a safety reply; answering from defaults")
+        await asyncio.wait({record}, timeout=SAFETY_STORAGE_WAIT)
+        for task in (known, record):
+            if task.done():
+                self._finished_in_background(task)
+            else:
+                self._background.add(task)
+                task.add_done_callback(self._finished_in_background)
         country = _country(country_code)
         if assessment.language != language and assessment.language in self._words.languages:
             language = assessment.language  # answer a crisis in the language it was written in
@@ -231,6 +245,36 @@ class Conversations:
         )
         messages = _response_messages(response, has_flow) if response else ()
         return Outcome(messages, assessment, language)
+
+    async def _read_for_safety(self, who: Who) -> tuple[str, str | None, bool, bool, bool] | None:
+        """Read what a safety reply needs (no writes, so a write lock elsewhere cannot stop it).
+
+        Returns language, country, has a safety plan, is in an exercise, and whether this
+        update was already answered; None for someone not stored yet.
+        """
+        async with self._sessions() as session:
+            person = await people.find_person(session, who.telegram_id)
+            replied = await updates.was_replied(session, who.update_id)
+            if person is None:
+                return None
+            has_plan = await items.latest_item(session, person.id, SAFETY_PLAN) is not None
+            has_flow = await conversations.load_progress(session, person.id) is not None
+            return person.language, person.country, has_plan, has_flow, replied
+
+    async def _record_safety(self, who: Who, assessment: Assessment, answer: str | None) -> None:
+        """Record the safety event and pause the exercise, once per update."""
+        async with self._sessions.begin() as session:
+            person, _ = await self._person(session, who)
+            delivery = await updates.claim_update(session, who.update_id)
+            if delivery is updates.Delivery.REPLIED:
+                return
+            await events.record_safety_event(session, person.id, assessment)
+            await self._pause(session, person, assessment, answer)
+
+    def _finished_in_background(self, task: asyncio.Future[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("safety record failed (%s)", type(task.exception()).__name__)
 
     # -- presses -----------------------------------------------------------------------
 
@@ -313,8 +357,7 @@ class Conversations:
         if current is None:
             return False
         progress = current[0]
-        keep = answer is not None and assessment.level is Level.CONCERN and self._asks(progress)
-        if keep:
+        if answer is not None and assessment.level is Level.CONCERN and self._asks(progress):
             progress = replace(progress, answers={**progress.answers, PENDING: answer})
         await conversations.save_progress(session, person.id, progress, paused=True)
         return True

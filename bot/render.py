@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram import Message as TelegramMessage
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.conversation import Message
 
@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 4096  # Telegram's limit per message, in characters
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_CAPTION = 1024
-_ATTEMPTS = 4
+RETRY_DEADLINE = 120.0  # seconds a reply keeps being retried through a Bot API outage
+MAX_BACKOFF = 15.0
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 T = TypeVar("T")
 
@@ -53,10 +54,21 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
-async def retrying(action: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run a Bot API call, waiting out flood limits and retrying network errors with backoff."""
+async def retrying(
+    action: Callable[[], Awaitable[T]], what: str, deadline: float = RETRY_DEADLINE
+) -> T:
+    """Run a Bot API call, waiting out flood limits and retrying network errors with backoff.
+
+    A permanent refusal (400 Bad Request, 403 Forbidden) is raised at once. Network errors and
+    5xx answers are retried with capped backoff until `deadline` seconds have passed, so a reply
+    in hand when an outage starts (a crisis reply above all) still goes out when it ends.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
     delay = 0.5
-    for attempt in range(1, _ATTEMPTS + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return await action()
         except RetryAfter as error:
@@ -64,13 +76,14 @@ async def retrying(action: Callable[[], Awaitable[T]], what: str) -> T:
             seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
             logger.warning("flood limit on %s: waiting %.1f s", what, seconds)
             await asyncio.sleep(seconds)
+        except (BadRequest, Forbidden):
+            raise  # BadRequest is a NetworkError in python-telegram-bot, but retrying won't help
         except (TimedOut, NetworkError) as error:
-            if attempt == _ATTEMPTS:
+            if loop.time() + delay > give_up:
                 raise
             logger.warning("%s failed (%s), retry %d", what, type(error).__name__, attempt)
             await asyncio.sleep(delay)
-            delay *= 2
-    return await action()
+            delay = min(delay * 2, MAX_BACKOFF)
 
 
 async def send(bot: Bot, chat_id: int, messages: Sequence[Message]) -> list[TelegramMessage]:
@@ -95,7 +108,7 @@ async def _send_photo(bot: Bot, chat_id: int, message: Message) -> TelegramMessa
     return await retrying(
         lambda: bot.send_photo(
             chat_id,
-            photo=message.photo,
+            photo=message.photo or b"",
             caption=caption,
             reply_markup=keyboard(message),
             protect_content=message.protect,

@@ -45,6 +45,16 @@ async def claim_update(session: AsyncSession, update_id: int | None) -> Delivery
     return Delivery.REPLIED if replied else Delivery.PENDING
 
 
+async def was_replied(session: AsyncSession, update_id: int | None) -> bool:
+    """Return whether the replies to this update already went out (a read, no claim)."""
+    if update_id is None:
+        return False
+    replied = await session.scalar(
+        select(ProcessedUpdate.replied).where(ProcessedUpdate.update_id == update_id)
+    )
+    return bool(replied)
+
+
 async def mark_replied(session: AsyncSession, update_ids: Iterable[int]) -> None:
     ids = list(update_ids)
     if ids:
