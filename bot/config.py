@@ -29,6 +29,7 @@ class Settings:
     flood_seconds: float = 10.0
     safety_event_retention_days: int = 90
     conversation_retention_days: int = 90
+    mood_retention_days: int = 365
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
@@ -61,6 +62,7 @@ class Settings:
             flood_seconds=float(values.get("FLOOD_SECONDS") or 10),
             safety_event_retention_days=int(values.get("SAFETY_EVENT_RETENTION_DAYS") or 90),
             conversation_retention_days=int(values.get("CONVERSATION_RETENTION_DAYS") or 90),
+            mood_retention_days=int(values.get("MOOD_RETENTION_DAYS") or 365),
             webhook_url=values.get("WEBHOOK_URL") or None,
             webhook_listen=values.get("WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=int(values.get("WEBHOOK_PORT") or 8443),

@@ -130,7 +130,9 @@ class Conversations:
         self._default_country = default_country
         self._extensions = list(extensions)
         self._background: set[asyncio.Future[Any]] = set()
-        self._retention = dict(retention or {"conversation_days": "90", "safety_days": "90"})
+        self._retention = dict(
+            retention or {"conversation_days": "90", "safety_days": "90", "mood_days": "365"}
+        )
 
     def extend(self, extension: Extension) -> None:
         """Add a feature's commands, buttons and typed answers."""

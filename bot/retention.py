@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.storage.messages import prune_messages
-from bot.storage.models import Conversation, SafetyEvent
+from bot.storage.models import CheckIn, Conversation, SafetyEvent
 from bot.storage.updates import prune_updates
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,13 @@ async def clean_up(
                     delete(SafetyEvent).where(
                         SafetyEvent.created_at
                         < now - timedelta(days=settings.safety_event_retention_days)
+                    )
+                )
+            ),
+            "check_ins": _count(
+                await session.execute(
+                    delete(CheckIn).where(
+                        CheckIn.due_at < now - timedelta(days=settings.mood_retention_days)
                     )
                 )
             ),

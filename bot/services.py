@@ -52,6 +52,7 @@ class Services:
         retention = {
             "conversation_days": str(settings.conversation_retention_days),
             "safety_days": str(settings.safety_event_retention_days),
+            "mood_days": str(settings.mood_retention_days),
         }
         conversations = Conversations(
             sessions, library, words(), settings.default_country, retention=retention
