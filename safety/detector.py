@@ -15,6 +15,8 @@ from safety.patterns import RuleSet, load_rules, segmenter
 logger = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"
+WINDOW = 120  # words read at once
+WINDOW_OVERLAP = 40  # longer than any pattern can reach, so no match falls between windows
 LEARNED = "learned"  # the rule name of a reading by the learned layer
 SURE_CRISIS = 0.8
 # When the learned layer hears risk but cannot say which kind, the reply is the general one.
@@ -64,18 +66,39 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
     language = _detect_language(ruleset, words, lang)
     if not words:
         return Assessment(Level.NONE, (), language)
+    found: dict[str, Match] = {}
+    excepted = False
+    # A long message is read in overlapping windows, each with only the patterns its own words
+    # can match: the cost then grows with the length, not with length times patterns.
+    for start in range(0, max(1, len(words) - WINDOW_OVERLAP), WINDOW - WINDOW_OVERLAP):
+        window = words[start : start + WINDOW]
+        excepted |= _read_window(ruleset, window, found)
+    matches = list(found.values())
+    matches.extend(_combinations(ruleset, found))
+    matches = _apply_contexts(ruleset, matches)
+    # Where an exception explains the words (an idiom, fiction, news, a stated denial), the
+    # rules have the last word; elsewhere the learned layer may read more than they do.
+    if not excepted:
+        learned = _learned(words, matches, language)
+        if learned is not None:
+            matches.append(learned)
+    if not matches:
+        return Assessment(Level.NONE, (), language)
+    return _assessment(matches, language)
+
+
+def _read_window(ruleset: RuleSet, words: list[str], found: dict[str, Match]) -> bool:
+    """Run the rules over one window of words into `found`; return whether an exception hit."""
     probes: set[str] = set()
     for word in words:
         probes.add(word[:3])
         probes.add(word[:4])
     subject = " " + " ".join(words) + " "
-
     exceptions = [
         (*match.span(), ruleset.caps[id(pattern)])
         for pattern in ruleset.exception_index.candidates(probes)
         for match in pattern.regex.finditer(subject)
     ]
-    found: dict[str, Match] = {}
     for pattern in ruleset.rule_index.candidates(probes):
         rule = ruleset.rules[pattern.owner]
         current = found.get(rule.id)
@@ -93,18 +116,7 @@ def _screen(ruleset: RuleSet, text: str, lang: str | None) -> Assessment:
                 found[rule.id] = current
             if level is rule.level:
                 break
-    matches = list(found.values())
-    matches.extend(_combinations(ruleset, found))
-    matches = _apply_contexts(ruleset, matches)
-    # Where an exception explains the words (an idiom, fiction, news, a stated denial), the
-    # rules have the last word; elsewhere the learned layer may read more than they do.
-    if not exceptions:
-        learned = _learned(words, matches, language)
-        if learned is not None:
-            matches.append(learned)
-    if not matches:
-        return Assessment(Level.NONE, (), language)
-    return _assessment(matches, language)
+    return bool(exceptions)
 
 
 def _learned(words: list[str], matches: list[Match], language: str) -> Match | None:
