@@ -162,13 +162,14 @@ def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
         if match.level is not Level.NONE
         for category in match.categories
     }
-    present_rules = {rule_id.partition(".")[2] for rule_id in found}
     extra: list[Match] = []
     for combination in ruleset.combinations:
-        if not all(name in present_rules for name in combination.all_of):
+        # Rule names belong to the combination's own language; categories count from any.
+        own = combination.language + "."
+        if not all(own + name in found for name in combination.all_of):
             continue
         if combination.any_of and not any(
-            name in present_rules or name in present_categories for name in combination.any_of
+            own + name in found or name in present_categories for name in combination.any_of
         ):
             continue
         extra.append(
@@ -180,17 +181,23 @@ def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
 
 
 def _apply_contexts(ruleset: RuleSet, matches: list[Match]) -> list[Match]:
-    """Lower the matches a message-level context covers, e.g. a past stated as resolved."""
-    present = {match.rule.partition(".")[2] for match in matches}
+    """Lower the matches a message-level context covers, e.g. a past stated as resolved.
+
+    A context reads the signals of its own language and lowers only that language's matches,
+    so one language's "resolved past" can never quiet another language's crisis.
+    """
+    present = {match.rule for match in matches}
     for context in ruleset.contexts:
-        if not all(name in present for name in context.all_of):
+        own = context.language + "."
+        if not all(own + name in present for name in context.all_of):
             continue
-        if any(name in present for name in context.none_of):
+        if any(own + name in present for name in context.none_of):
             continue
         lowered: list[Match] = []
         for match in matches:
             if (
-                match.level.rank > context.cap.rank
+                match.language == context.language
+                and match.level.rank > context.cap.rank
                 and match.categories
                 and set(match.categories) <= context.applies_to
             ):
