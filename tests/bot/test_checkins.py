@@ -831,3 +831,11 @@ def _mood_data(params: object, label: str) -> str:
     markup = params["reply_markup"]
     rows = (json.loads(markup) if isinstance(markup, str) else markup)["inline_keyboard"]
     return next(b["callback_data"] for row in rows for b in row if b["text"] == label)
+
+
+def test_the_terminal_shows_a_chart_as_its_caption() -> None:
+    from bot.chat import _show
+
+    shown: list[str] = []
+    _show(Outcome((Message("Your last 30 days: 1 check-in.", photo=b"\x89PNG"),)), shown.append)
+    assert shown[0] == "SafePlace: Your last 30 days: 1 check-in. (chart image)\n"
