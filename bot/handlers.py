@@ -167,6 +167,7 @@ async def hide(update: Update, context: Context) -> None:
     neutral = await send(context.bot, chat.id, [Message(services.settings.hide_message)])
     try:
         await services.conversations.forget_message_ids(who)
+        await services.quiet_after_hide(who.telegram_id)
         services.deliveries.add(
             Delivered(who.telegram_id, chat.id, None, tuple(m.message_id for m in neutral))
         )

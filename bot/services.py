@@ -15,12 +15,15 @@ from bot.crypto import Cipher, use_cipher
 from bot.delivery import DeliveryLog
 from bot.flood import FloodGate
 from bot.privacy import Privacy
+from bot.storage.people import find_person
 from bot.storage.session import create_engine, is_sqlite, session_factory, upgrade
 from bot.words import words
 from flows.engine import Library
 from safety.detector import rules
 
 logger = logging.getLogger(__name__)
+
+HIDE_QUIET_HOURS = 12  # no check-in or follow-up right after /hide: someone may be watching
 
 
 @dataclass
@@ -69,6 +72,13 @@ class Services:
             settings, engine, sessions, library, conversations, privacy, flood, deliveries,
             checkins=checkins,
         )  # fmt: skip
+
+    async def quiet_after_hide(self, telegram_id: int) -> None:
+        """After a quick exit, SafePlace writes nothing on its own for a while."""
+        async with self.sessions.begin() as session:
+            person = await find_person(session, telegram_id)
+            if person is not None:
+                await self.checkins.mute(session, person, HIDE_QUIET_HOURS)
 
     async def close(self) -> None:
         await self.deliveries.close()
