@@ -116,10 +116,10 @@ class Classifier:
         else:
             return Reading(Level.NONE, crisis_p, at_risk, ())
         offset = len(CLASSES)
-        sums = [
-            self._intercepts[offset + j] + sum(self._rows[key][offset + j] for key in present)
-            for j in range(len(self._categories))
-        ]
+        sums = list(self._intercepts[offset:])
+        for key in present:
+            for j, weight in enumerate(self._rows[key][offset:]):
+                sums[j] += weight
         categories = tuple(
             category
             for category, score in zip(self._categories, sums, strict=True)

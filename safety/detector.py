@@ -163,13 +163,12 @@ def _combinations(ruleset: RuleSet, found: dict[str, Match]) -> list[Match]:
         for category in match.categories
     }
     extra: list[Match] = []
-    for combination in ruleset.combinations:
+    for combination, all_of, any_of in ruleset.combination_ids:
         # Rule names belong to the combination's own language; categories count from any.
-        own = combination.language + "."
-        if not all(own + name in found for name in combination.all_of):
+        if not all(rule_id in found for rule_id in all_of):
             continue
-        if combination.any_of and not any(
-            own + name in found or name in present_categories for name in combination.any_of
+        if any_of and not any(
+            rule_id in found or name in present_categories for rule_id, name in any_of
         ):
             continue
         extra.append(

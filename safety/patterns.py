@@ -159,6 +159,10 @@ class RuleSet:
     exception_index: PatternIndex = field(default_factory=lambda: PatternIndex([]))
     combinations: tuple[Combination, ...] = ()
     contexts: tuple[Context, ...] = ()
+    # Each combination with its rule names as full, language-prefixed ids (made at load).
+    combination_ids: tuple[
+        tuple[Combination, tuple[str, ...], tuple[tuple[str, str], ...]], ...
+    ] = ()
 
 
 # ---------------------------------------------------------------- loading
@@ -484,6 +488,14 @@ def _index(ruleset: RuleSet, problems: list[str]) -> None:
     ruleset.rule_index = PatternIndex(rule_patterns)
     ruleset.exception_index = PatternIndex(exception_patterns)
     ruleset.combinations = tuple(combinations)
+    ruleset.combination_ids = tuple(
+        (
+            combination,
+            tuple(f"{combination.language}.{name}" for name in combination.all_of),
+            tuple((f"{combination.language}.{name}", name) for name in combination.any_of),
+        )
+        for combination in combinations
+    )
     ruleset.contexts = tuple(contexts)
     for context in contexts:
         for name in context.all_of + context.none_of:
