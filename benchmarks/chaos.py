@@ -650,7 +650,7 @@ async def main(arguments: argparse.Namespace) -> None:
     )
     print(
         f"bot: {bot.starts} starts, exit status {status} after SIGTERM, "
-        f"{log.count('handler error')} handler errors {_kinds(log)}, "
+        f"{log.count('handler error')} errors reported to the error handler {_kinds(log)}, "
         f"{log.count('Traceback')} tracebacks "
         f"in its log ({log.count('Can not load invalid JSON data')} of them python-telegram-bot "
         "reporting an injected 5xx page)"
@@ -658,7 +658,10 @@ async def main(arguments: argparse.Namespace) -> None:
 
 
 def _kinds(log: str) -> str:
-    """Return the error types the handlers met, e.g. "(NetworkError 2)", from the bot's log."""
+    """Return the error types the error handler logged, e.g. "(NetworkError 2)".
+
+    They include failed polls (update None), not only failed handlers.
+    """
     kinds = Counter(re.findall(r"handler error (\w+)", log))
     return "(" + ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()) + ")"
 
